@@ -1,0 +1,3 @@
+"""Project-wide test configuration: the plugin-testing fixtures come from pytester."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,1 @@
+"""The pytest11 entry point (filled in by the plugin work)."""
