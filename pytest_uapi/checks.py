@@ -1,0 +1,140 @@
+"""The checks a suite makes on an exchange; each raises a titled ``CheckFailure`` naming the
+requirement it proves, or returns what the next step needs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from jsonschema.exceptions import best_match
+
+from .contract.schemas import validator
+from .exchange import Exchange
+from .failures import CheckFailure, cut
+
+JSON_BODY = "response.json"
+ERROR_BODY = "errors.body"
+NO_SIDE_EFFECTS = "errors.no_side_effects"
+
+
+def _status(exchange: Exchange) -> int:
+    assert exchange.response is not None  # the client raises when no answer came back
+    return exchange.response.status_code
+
+
+def status(
+    exchange: Exchange,
+    allowed: Iterable[int],
+    requirement: str,
+    title: str = "Undocumented success status",
+) -> int:
+    """The answer's status, which must be one of ``allowed``."""
+    allowed = tuple(allowed)
+    got = _status(exchange)
+    if got not in allowed:
+        raise CheckFailure(
+            title=title,
+            expected=" or ".join(str(s) for s in allowed),
+            received=str(got),
+            requirements=(requirement,),
+            exchange=exchange,
+        )
+    return got
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def json_body(exchange: Exchange, requirement: str = JSON_BODY) -> Any:
+    """The answer's body as JSON; it must be labelled and parse as JSON."""
+    assert exchange.response is not None
+    content_type = exchange.response.headers.get("content-type", "")
+    if not _is_json_media_type(content_type):
+        raise CheckFailure(
+            title="Answer is not labelled as JSON",
+            expected="Content-Type: application/json",
+            received=f"Content-Type: {content_type or '(none)'}",
+            requirements=(requirement,),
+            exchange=exchange,
+        )
+    try:
+        return json.loads(exchange.response.content)
+    except ValueError as exc:
+        raise CheckFailure(
+            title="Answer is not valid JSON",
+            expected="a JSON document",
+            received=f"unparseable body ({exc})",
+            requirements=(requirement,),
+            exchange=exchange,
+        ) from None
+
+
+def schema(instance: Any, name: str, requirement: str, exchange: Exchange, title: str) -> None:
+    """``instance`` must validate against the contract schema ``name``."""
+    error = best_match(validator(name).iter_errors(instance))
+    if error is not None:
+        raise CheckFailure(
+            title=title,
+            expected=f"a body valid against the {name} schema",
+            received=f"{error.message} (at {error.json_path})",
+            requirements=(requirement,),
+            exchange=exchange,
+        )
+
+
+def error_answer(
+    exchange: Exchange,
+    statuses: Sequence[int],
+    codes: Sequence[str] | None,
+    requirement: str,
+) -> str:
+    """A rejection: one of ``statuses``, the D25 error body, and (when given) one of ``codes``."""
+    got = _status(exchange)
+    if got not in statuses:
+        title = "Invalid request accepted" if 200 <= got < 300 else "Unexpected status"
+        if got >= 500:
+            title = "Server error on invalid input"
+        raise CheckFailure(
+            title=title,
+            expected=" or ".join(str(s) for s in statuses)
+            + (f" with code {' or '.join(codes)}" if codes else " with an error body"),
+            received=str(got),
+            requirements=(requirement,),
+            exchange=exchange,
+        )
+    body = json_body(exchange, ERROR_BODY)
+    schema(body, "error", ERROR_BODY, exchange, "Malformed error body")
+    code = str(body["error"]["code"])
+    if codes and code not in codes:
+        raise CheckFailure(
+            title="Wrong error code",
+            expected=" or ".join(codes),
+            received=code,
+            requirements=(requirement,),
+            exchange=exchange,
+        )
+    return code
+
+
+def unchanged(before: Any, after: Any, exchange: Exchange, what: str) -> None:
+    """D27: the state read after a rejected request equals the state read before it."""
+    if before != after:
+        raise CheckFailure(
+            title="Rejected request changed the call",
+            expected=f"{what} unchanged",
+            received=f"before {cut(json.dumps(before))} / after {cut(json.dumps(after))}",
+            requirements=(NO_SIDE_EFFECTS,),
+            exchange=exchange,
+        )
+
+
+def require(condition: bool, failure: CheckFailure) -> None:
+    """Raise ``failure`` unless ``condition``: keeps the suites' checks one line each."""
+    if not condition:
+        raise failure

@@ -1,0 +1,36 @@
+"""A curl command line that replays a request exactly as it was sent, with secrets masked."""
+
+from __future__ import annotations
+
+import shlex
+
+import httpx
+
+MASK = "***"
+# Headers httpx adds on its own: replaying them adds nothing and hides the interesting ones.
+_IMPLICIT = {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"}
+
+
+def mask_authorization(value: str) -> str:
+    scheme, _, credentials = value.partition(" ")
+    return f"{scheme} {MASK}" if credentials else MASK
+
+
+def curl_command(request: httpx.Request, secrets: tuple[str, ...] = ()) -> str:
+    """The request as a one-line curl command; Authorization and any of ``secrets`` masked."""
+    parts = ["curl", "-X", request.method]
+    for name, value in request.headers.multi_items():
+        if name.lower() in _IMPLICIT:
+            continue
+        if name.lower() == "authorization":
+            value = mask_authorization(value)
+        parts += ["-H", f"{name}: {value}"]
+    body = request.content
+    if body:
+        parts += ["-d", body.decode("utf-8", errors="replace")]
+    parts.append(str(request.url))
+    line = shlex.join(parts)
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, MASK)
+    return line

@@ -1,0 +1,124 @@
+"""Robustness (D8, D17): wrong JSON types, malformed JSON, unknown or missing action. Any 400
+with an error body passes; a 2xx or a 5xx fails; and a rejection changes nothing (D27)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_uapi import checks
+from pytest_uapi.provision import CallProvisioner
+from pytest_uapi.suites._support import (
+    ACTIONS,
+    CONTRACT,
+    OPERATIONS,
+    marker_of,
+    new_marked_calls,
+    param,
+    prepare,
+    snapshot,
+)
+
+# D8: values of the wrong JSON type for each rule's field. Array-valued rules get a scalar.
+_WRONG: dict[str, dict[str, Any]] = {
+    "scalar": {"number": 12345, "null": None, "array": ["12345"], "object": {"n": "1"}},
+    "number_list": {"string": "12345", "number": 12345, "null": None, "object": {"n": "1"}},
+    "positive_number": {"null": None, "array": [20], "object": {"n": 20}, "boolean": True},
+}
+
+
+def _wrong_values(rule: str) -> dict[str, Any]:
+    return _WRONG.get(rule, _WRONG["scalar"])
+
+
+def _body_fields(operation: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for requirement in CONTRACT.errors_of(operation):
+        for field in requirement.fields:
+            if field.location == "body":
+                fields.setdefault(field.name, field.rule)
+    return fields
+
+
+_ROBUST = ("robustness.wrong_type", checks.ERROR_BODY, checks.NO_SIDE_EFFECTS)
+WRONG_TYPES = [
+    param(op, field, kind, id=f"{op}-{field.rsplit('.', 1)[-1]}-{kind}", requirements=_ROBUST)
+    for op in OPERATIONS
+    for field, rule in _body_fields(op).items()
+    for kind in _wrong_values(rule)
+]
+
+
+def _rejected(
+    uapi_calls: CallProvisioner,
+    operation: str,
+    change: dict[str, Any],
+    requirement: str,
+    content: bytes | None = None,
+) -> None:
+    call, spec = prepare(uapi_calls, operation, change)
+    before = snapshot(uapi_calls, call)
+    if content is None:
+        exchange = uapi_calls.send(spec)
+    else:
+        uapi_calls.client.request(
+            spec.method, spec.path, content=content, headers={"Content-Type": "application/json"}
+        )
+        exchange = uapi_calls.client.exchanges[-1]
+    if call is None:
+        uapi_calls.adopt(exchange)
+    checks.error_answer(exchange, (400,), None, requirement)
+    after = snapshot(uapi_calls, call)
+    if call is None:
+        made = new_marked_calls(uapi_calls, before, after, marker_of(spec))
+        checks.unchanged([], made, exchange, "the calls of the caller's extension")
+    else:
+        checks.unchanged(before, after, exchange, "the call")
+
+
+@pytest.mark.parametrize(("operation", "field", "kind"), WRONG_TYPES)
+def test_wrong_type(operation: str, field: str, kind: str, uapi_calls: CallProvisioner) -> None:
+    value = _wrong_values(_body_fields(operation)[field])[kind]
+    _rejected(uapi_calls, operation, {field: value}, "robustness.wrong_type")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        param(
+            op,
+            id=op,
+            requirements=("robustness.malformed_json", checks.ERROR_BODY, checks.NO_SIDE_EFFECTS),
+        )
+        for op in OPERATIONS
+    ],
+)
+def test_malformed_json(operation: str, uapi_calls: CallProvisioner) -> None:
+    # A valid body cut short: the most common way a client sends broken JSON.
+    action = CONTRACT.operations[operation].body.get("action", "")
+    truncated = f'{{"action": "{action}", "sendCallTo": "0003'.encode()
+    _rejected(uapi_calls, operation, {}, "robustness.malformed_json", content=truncated)
+
+
+_ACTION_REQS = ("robustness.unknown_action", checks.ERROR_BODY, checks.NO_SIDE_EFFECTS)
+
+
+@pytest.mark.parametrize(
+    "operation", [param(op, id=op, requirements=_ACTION_REQS) for op in ACTIONS]
+)
+def test_unknown_action(operation: str, uapi_calls: CallProvisioner) -> None:
+    _rejected(uapi_calls, operation, {"body.action": "Teleport"}, "robustness.unknown_action")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        param(op, id=op, requirements=("robustness.missing_action", *_ACTION_REQS[1:]))
+        for op in ACTIONS
+    ],
+)
+def test_missing_action(operation: str, uapi_calls: CallProvisioner) -> None:
+    from pytest_uapi.requests import REMOVE
+
+    _rejected(uapi_calls, operation, {"body.action": REMOVE}, "robustness.missing_action")
