@@ -8,6 +8,7 @@ plugin.
 
 from __future__ import annotations
 
+from .app import create_app
 from .background import BackgroundServer
 
-__all__ = ["BackgroundServer"]
+__all__ = ["BackgroundServer", "create_app"]

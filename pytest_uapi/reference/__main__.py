@@ -1,0 +1,119 @@
+"""``uapi-reference-server``: serve the reference implementation over HTTP.
+
+    uapi-reference-server [--host 127.0.0.1] [--port 8080] [--dataset FILE]
+
+Loopback by default. Prints the base URL and the dataset's tokens, then serves until Ctrl-C. A bad
+argument, an unreadable dataset or an address that cannot be listened on is one error line and
+exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import uvicorn
+
+from pytest_uapi.contract import Dataset, load_dataset
+from pytest_uapi.contract.dataset import DatasetError
+
+from .app import create_app
+
+PROG = "uapi-reference-server"
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line a user can act on, instead of the usage block.
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
+    return port
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Serve the reference implementation of the UAPI PhoneCalls contract.",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: 127.0.0.1, loopback only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8080,
+        metavar="PORT",
+        help="port to listen on; 0 picks a free one (default: 8080)",
+    )
+    parser.add_argument(
+        "--dataset",
+        metavar="FILE",
+        help="dataset TOML file (users, tokens, extensions); default: the shipped one",
+    )
+    return parser
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    raise SystemExit(USAGE_ERROR)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    return sock
+
+
+def _banner(url: str, dataset: Dataset) -> str:
+    lines = [f"UAPI reference server on {url}", "tokens:"]
+    for user in dataset.users.values():
+        lines.append(
+            f"  {user.token}  user {user.id} ({user.name}, organization {user.organization})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        dataset = load_dataset(args.dataset)
+    except DatasetError as exc:
+        _fail(str(exc).replace("\n", " "))
+    sock = _listen(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    sys.stdout.write(_banner(f"http://{shown}:{port}", dataset))
+    sys.stdout.flush()
+    config = uvicorn.Config(
+        create_app(dataset),
+        log_level="info",
+        lifespan="off",
+        ws="none",
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
