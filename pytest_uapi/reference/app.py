@@ -10,6 +10,7 @@ body has been read, so concurrent clients never see a half-applied change, and a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -38,6 +39,8 @@ from .validation import (
 PREFIX = "/uapi/phoneCalls"
 _AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="uapi"'}
 Handler = Callable[[Request], Awaitable[Response]]
+# ASCII digits only: str.isdigit() also accepts characters int() refuses, such as "\u00b2".
+_DECIMAL_LENGTH = re.compile(r"[0-9]{1,18}")
 
 
 def respond(status: int, body: Any = None, headers: Mapping[str, str] | None = None) -> Response:
@@ -124,7 +127,7 @@ class _Server:
             f"The body is larger than {self.max_body_bytes} bytes",
         )
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and len(declared) < 20 and int(declared) > self.max_body_bytes:
+        if _DECIMAL_LENGTH.fullmatch(declared) and int(declared) > self.max_body_bytes:
             raise too_large
         chunks: list[bytes] = []
         size = 0
