@@ -1,0 +1,426 @@
+"""The plugin's settings: command-line options, their environment and ini twins, and ``Settings``.
+
+Each setting is looked up option → environment variable → ini key → default, and the place it came
+from is kept so the report header can say "(from env)". Values are parsed here and nowhere else;
+a value that cannot be used is a ``pytest.UsageError`` whose one line names the setting, where it
+came from and the fix, because a user's typo deserves neither a traceback nor an INTERNALERROR.
+
+Nothing here imports httpx or the reference server: the plugin loads in every pytest run of the
+environment and must stay cheap until a target is given.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar
+from urllib.parse import urlsplit
+
+import pytest
+
+from .target import Target, TargetProfileError, build_target, load_profile_file
+
+EMBEDDED = "embedded"
+EMBEDDED_HTTP = "embedded-http"
+DEFAULT_TIMEOUT = 10.0
+SEED_CACHE_KEY = "uapi/seed"
+README = "see the pytest-uapi README, section 'Options'"
+
+T = TypeVar("T")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class UapiInsecureWarning(pytest.PytestWarning):
+    """TLS certificates of the target are not verified (``--uapi-insecure``)."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: ``--uapi-<name>``, ``UAPI_<NAME>`` and ini key ``uapi_<name>``."""
+
+    name: str
+    help: str
+    metavar: str | None = None
+    flag: bool = False
+
+    @property
+    def dest(self) -> str:
+        return "uapi_" + self.name.replace("-", "_")
+
+    @property
+    def cli(self) -> str:
+        return "--uapi-" + self.name
+
+    @property
+    def env(self) -> str:
+        return self.dest.upper()
+
+    @property
+    def ini(self) -> str:
+        return self.dest
+
+    def where(self, source: str) -> str:
+        """How the user spelled the setting, for error messages."""
+        return {"option": self.cli, "env": self.env}.get(source, f"ini option {self.ini}")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "url",
+        "UAPI target: 'embedded' (reference server in-process), 'embedded-http' (reference "
+        "server on a local port) or an http(s) URL with an optional path prefix",
+        metavar="URL",
+    ),
+    Option("token", "bearer token of the target profile's user (never printed)", "TOKEN"),
+    Option("profile", "target profile TOML file (default: the reference dataset)", "FILE"),
+    Option("strict", "check against the strict contract profile instead of 'default'", flag=True),
+    Option("timeout", f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})", "SECONDS"),
+    Option("seed", "seed of the generated values, or 'last' to reuse the previous run's", "N|last"),
+    Option(
+        "rebase-links",
+        "follow self links on the target URL: keep each link's path from /uapi/ on",
+        flag=True,
+    ),
+    Option("ca-bundle", "PEM file of CA certificates to verify the target with", "FILE"),
+    Option("insecure", "do not verify the target's TLS certificate", flag=True),
+)
+BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("uapi", "UAPI conformance (pytest-uapi)")
+    for option in OPTIONS:
+        twins = f"[env {option.env}, ini {option.ini}]"
+        if option.flag:
+            # default None, not False: "not given" must fall through to the env var and ini key.
+            group.addoption(
+                option.cli,
+                action="store_true",
+                dest=option.dest,
+                default=None,
+                help=f"{option.help} {twins}",
+            )
+            parser.addini(option.ini, option.help, type="bool", default=None)
+        else:
+            group.addoption(
+                option.cli,
+                dest=option.dest,
+                metavar=option.metavar,
+                default=None,
+                help=f"{option.help} {twins}",
+            )
+            parser.addini(option.ini, option.help, default=None)
+
+
+# --- parsers: each takes the raw text and raises ValueError with the fix; callers add "where" ---
+
+
+def parse_url(value: str) -> str:
+    """``embedded``, ``embedded-http`` or an http(s) origin with an optional path prefix.
+
+    The URL comes back without a trailing slash, so that joining ``/uapi/...`` never doubles it.
+    """
+    text = value.strip()
+    if text in (EMBEDDED, EMBEDDED_HTTP):
+        return text
+    if "://" not in text:
+        raise ValueError(
+            f"malformed URL {value!r}; write it as http(s)://host[:port][/prefix], "
+            f"or use {EMBEDDED} or {EMBEDDED_HTTP}"
+        )
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as exc:
+        raise ValueError(f"malformed URL {value!r} ({exc}); check the host and port") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(
+            f"unknown scheme {parts.scheme!r} in {value!r}; use http:// or https://, "
+            f"or {EMBEDDED} or {EMBEDDED_HTTP}"
+        )
+    if not parts.hostname:
+        raise ValueError(f"malformed URL {value!r}: no host; write it as {scheme}://host[:port]")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("credentials in the URL: remove them and pass --uapi-token instead")
+    if parts.query or parts.fragment:
+        raise ValueError(f"URL {value!r} has a query or fragment; give only origin and prefix")
+    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def parse_bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"not a boolean: {value!r}; use 1/true/yes or 0/false/no")
+
+
+def parse_timeout(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"timeout {value!r} is not a number of seconds > 0; pass e.g. 10")
+    return seconds
+
+
+def parse_seed(value: str) -> int | Literal["last"]:
+    text = value.strip()
+    if text.lower() == "last":
+        return "last"
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise ValueError(f"seed {value!r} is not a non-negative integer; pass e.g. 1234 or last")
+    return seed
+
+
+def parse_token(value: str) -> str:
+    token = value.strip()
+    if not token or any(c.isspace() or not c.isprintable() for c in token):
+        # never echo the value: it is a secret, even when it is a broken one
+        raise ValueError("the token is empty or contains whitespace; pass the bare token")
+    return token
+
+
+def check_ca_bundle(path: Path) -> None:
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ValueError(
+            f"cannot read CA bundle {str(path)!r} ({reason}); pass a PEM file"
+        ) from None
+
+
+# --- resolution ---
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the plugin was told, parsed; one per pytest process, in ``config.stash``."""
+
+    url: str
+    """``embedded``, ``embedded-http`` or an http(s) URL without trailing slash."""
+    token: str = field(repr=False)
+    target: Target
+    strict: bool
+    timeout: float
+    seed: int
+    rebase_links: bool
+    ca_bundle: Path | None
+    insecure: bool
+    sources: Mapping[str, str]
+    """Where each setting came from: option, env, ini, profile, default (or controller)."""
+
+    @property
+    def kind(self) -> Literal["embedded", "embedded-http", "remote"]:
+        if self.url == EMBEDDED:
+            return "embedded"
+        if self.url == EMBEDDED_HTTP:
+            return "embedded-http"
+        return "remote"
+
+    @property
+    def contract_profile(self) -> str:
+        return "strict" if self.strict else "default"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in any output."""
+        return tuple(s for s in (self.token, self.target.second_token) if s)
+
+    def header(self) -> str:
+        def item(text: str, name: str) -> str:
+            return f"{text} (from {self.sources[name]})"
+
+        parts = [
+            item(f"target {self.url}", "url"),
+            item(f"profile {self.contract_profile}", "strict"),
+            item(f"roles {self.target.source}", "profile"),
+            item("token ***", "token"),
+            item(f"seed {self.seed}", "seed"),
+            item(f"timeout {self.timeout:g}s", "timeout"),
+        ]
+        if self.rebase_links:
+            parts.append(item("rebase links", "rebase_links"))
+        if self.ca_bundle is not None:
+            parts.append(item(f"CA bundle {self.ca_bundle}", "ca_bundle"))
+        if self.insecure:
+            parts.append(item("TLS not verified", "insecure"))
+        return "uapi: " + "; ".join(parts)
+
+
+def _raw(config: pytest.Config, option: Option) -> tuple[str | bool, str] | None:
+    """The setting's raw value and where it came from, or None when it is not set anywhere."""
+    value = config.getoption(option.dest)
+    if value is not None:
+        return value, "option"
+    env = os.environ.get(option.env, "").strip()
+    if env:  # an empty variable counts as unset, as CI templates often export VAR=""
+        return env, "env"
+    try:
+        ini = config.getini(option.ini)
+    except (TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"ini option {option.ini}: {exc}; fix the config file") from None
+    if ini is None or ini == "":
+        return None
+    return (ini if isinstance(ini, bool) else str(ini)), "ini"
+
+
+def _base_dir(config: pytest.Config, source: str) -> Path:
+    """Relative paths in a config file are relative to that file; elsewhere to the cwd."""
+    if source == "ini" and config.inipath is not None:
+        return config.inipath.parent
+    return config.invocation_params.dir
+
+
+class _Resolver:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.sources: dict[str, str] = {}
+
+    def get(self, name: str) -> tuple[str | bool, str] | None:
+        return _raw(self.config, BY_NAME[name])
+
+    def parsed(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        option = BY_NAME[name]
+        found = _raw(self.config, option)
+        key = option.dest.removeprefix("uapi_")
+        if found is None:
+            self.sources[key] = "default"
+            return default
+        value, source = found
+        self.sources[key] = source
+        try:
+            return parse(str(value))
+        except ValueError as exc:
+            raise pytest.UsageError(f"{option.where(source)}: {exc}") from None
+
+    def flag(self, name: str) -> bool:
+        option = BY_NAME[name]
+        found = _raw(self.config, option)
+        key = option.dest.removeprefix("uapi_")
+        if found is None:
+            self.sources[key] = "default"
+            return False
+        value, source = found
+        self.sources[key] = source
+        try:
+            return parse_bool(value)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{option.where(source)}: {exc}") from None
+
+    def path(self, name: str) -> Path | None:
+        option = BY_NAME[name]
+        found = _raw(self.config, option)
+        key = option.dest.removeprefix("uapi_")
+        if found is None:
+            self.sources[key] = "default"
+            return None
+        value, source = found
+        self.sources[key] = source
+        return _base_dir(self.config, source) / Path(str(value)).expanduser()
+
+
+def resolve(config: pytest.Config) -> Settings | None:
+    """The settings of this run, or None when no target is given (the plugin then does nothing).
+
+    Only the URL is looked at without a target, so a stray ``UAPI_TIMEOUT`` cannot break a run
+    that does not use the plugin.
+    """
+    r = _Resolver(config)
+    if r.get("url") is None:
+        return None
+    url = r.parsed("url", parse_url, EMBEDDED)
+
+    profile_path = r.path("profile")
+    overrides: dict[str, str] = {}
+    if profile_path is not None:
+        try:
+            overrides = load_profile_file(profile_path)
+        except TargetProfileError as exc:
+            where = BY_NAME["profile"].where(r.sources["profile"])
+            raise pytest.UsageError(f"{where}: {exc}") from None
+    target = build_target(overrides, str(profile_path) if profile_path else "reference")
+
+    token = r.parsed("token", parse_token, "")
+    if not token:
+        # A remote target never gets the shipped profile's sandbox token: only one the user gave.
+        if url in (EMBEDDED, EMBEDDED_HTTP) or "token" in overrides:
+            token, r.sources["token"] = target.token or "", "profile"
+        else:
+            raise pytest.UsageError(
+                f"{BY_NAME['url'].where(r.sources['url'])} {url} needs a token: pass "
+                "--uapi-token, set UAPI_TOKEN, or put token in the target profile (--uapi-profile)"
+            )
+
+    strict = r.flag("strict")
+    timeout = r.parsed("timeout", parse_timeout, DEFAULT_TIMEOUT)
+    rebase_links = r.flag("rebase-links")
+    insecure = r.flag("insecure")
+    ca_bundle = r.path("ca-bundle")
+    if insecure and ca_bundle is not None:
+        raise pytest.UsageError(
+            f"{BY_NAME['insecure'].where(r.sources['insecure'])} and "
+            f"{BY_NAME['ca-bundle'].where(r.sources['ca_bundle'])} contradict each other; "
+            "drop one of them"
+        )
+    if ca_bundle is not None:
+        try:
+            check_ca_bundle(ca_bundle)
+        except ValueError as exc:
+            where = BY_NAME["ca-bundle"].where(r.sources["ca_bundle"])
+            raise pytest.UsageError(f"{where}: {exc}") from None
+
+    seed = _seed(config, r)
+    return Settings(
+        url=url,
+        token=token,
+        target=target,
+        strict=strict,
+        timeout=timeout,
+        seed=seed,
+        rebase_links=rebase_links,
+        ca_bundle=ca_bundle,
+        insecure=insecure,
+        sources=dict(r.sources),
+    )
+
+
+def _seed(config: pytest.Config, r: _Resolver) -> int:
+    # xdist workers take the controller's seed, so every worker generates the same values and
+    # the header's seed reproduces the whole run.
+    workerinput = getattr(config, "workerinput", None)
+    if isinstance(workerinput, dict) and "uapi_seed" in workerinput:
+        r.sources["seed"] = str(workerinput.get("uapi_seed_source", "controller"))
+        return int(workerinput["uapi_seed"])
+    fresh: int | Literal["last"] = random.Random().getrandbits(32)
+    seed = r.parsed("seed", parse_seed, fresh)
+    if seed != "last":
+        return seed
+    where = BY_NAME["seed"].where(r.sources["seed"])
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        raise pytest.UsageError(
+            f"{where}: last needs pytest's cache; drop -p no:cacheprovider or pass a number"
+        )
+    stored = cache.get(SEED_CACHE_KEY, None)
+    if not isinstance(stored, int):
+        raise pytest.UsageError(f"{where}: no previous seed is stored; pass a number instead")
+    r.sources["seed"] = "last run"
+    return stored
