@@ -1,0 +1,72 @@
+"""The reference server as a target: in-process (``embedded``) or on a local port
+(``embedded-http``).
+
+``embedded`` talks to the ASGI app without a socket. httpx only speaks ASGI asynchronously while
+pytest tests are synchronous, so ``PortalTransport`` runs the async transport on an event loop in
+a helper thread (an anyio blocking portal) and hands back fully read responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
+
+import anyio.from_thread
+import httpx
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+# Any host does for an in-process app; this one says where requests went in a curl line.
+EMBEDDED_BASE_URL = "http://uapi.embedded"
+
+
+class PortalTransport(httpx.BaseTransport):
+    """A synchronous httpx transport that serves requests from an ASGI app in-process."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        # raise_app_exceptions=False: a crash in the app is a 500 answer, as from a real server,
+        # and the check that sees it reports the exchange instead of a traceback of the app.
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._stack = ExitStack()
+        self._portal = self._stack.enter_context(
+            anyio.from_thread.start_blocking_portal(name="uapi-embedded")
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._portal.call(self._handle, request)
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        # The body is read on the loop: an async stream cannot be read from the caller's thread.
+        try:
+            content = await response.aread()
+        finally:
+            await response.aclose()
+        return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@contextmanager
+def embedded_transport() -> Iterator[PortalTransport]:
+    """A transport to a fresh reference app (the shipped dataset), closed on exit."""
+    from .reference import create_app
+
+    transport = PortalTransport(create_app())
+    try:
+        yield transport
+    finally:
+        transport.close()
+
+
+@contextmanager
+def embedded_server() -> Iterator[str]:
+    """A fresh reference app served over HTTP on 127.0.0.1; yields its base URL."""
+    from .reference import create_app
+    from .reference.background import BackgroundServer
+
+    with BackgroundServer(create_app()) as server:
+        yield str(server.url).rstrip("/")
