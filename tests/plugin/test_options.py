@@ -1,0 +1,247 @@
+"""Options, their env and ini twins, the report header and every user mistake, through pytest."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_uapi.options import OPTIONS
+
+PASSING = "def test_nothing():\n    pass\n"
+
+
+@pytest.fixture
+def test_file(pytester: pytest.Pytester) -> str:
+    # An explicit path keeps the shipped suite out of these runs: they are about the options.
+    return str(pytester.makepyfile(test_nothing=PASSING))
+
+
+def test_without_a_target_nothing_changes(pytester: pytest.Pytester, test_file: str) -> None:
+    pytester.makeini("[pytest]\nuapi_timeout = 0\n")  # invalid, but never looked at
+    result = pytester.runpytest_inprocess(test_file)
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("uapi:*")
+
+
+def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["UAPI conformance (pytest-uapi):"])
+    for option in OPTIONS:
+        metavar = f"={option.metavar}" if option.metavar else ""
+        result.stdout.fnmatch_lines([f"  {option.cli}{metavar}*"])
+        result.stdout.fnmatch_lines([f"  {option.ini} (*"])
+        assert f"env {option.env}," in " ".join(result.stdout.str().split())
+
+
+def test_marker_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.uapi_requirement(*ids): the UAPI contract*"])
+
+
+def test_header_shows_each_setting_and_its_source(
+    pytester: pytest.Pytester, test_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UAPI_TOKEN", "very-secret-token")
+    monkeypatch.setenv("UAPI_STRICT", "yes")
+    pytester.makeini("[pytest]\nuapi_timeout = 2.5\nuapi_url = https://ignored.example.com\n")
+    result = pytester.runpytest_inprocess(
+        "--uapi-url", "embedded", "--uapi-seed", "1234", "--uapi-rebase-links", test_file
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "uapi: target embedded (from option); profile strict (from env); roles reference "
+            "(from default); token *** (from env); seed 1234 (from option); timeout 2.5s "
+            "(from ini); rebase links (from option)"
+        ]
+    )
+    assert "very-secret-token" not in result.stdout.str() + result.stderr.str()
+
+
+def test_option_beats_env_beats_ini(
+    pytester: pytest.Pytester, test_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nuapi_url = embedded\nuapi_timeout = 3\nuapi_seed = 1\n")
+    monkeypatch.setenv("UAPI_TIMEOUT", "4")
+    monkeypatch.setenv("UAPI_SEED", "2")
+    result = pytester.runpytest_inprocess("--uapi-seed", "3", test_file)
+    result.stdout.fnmatch_lines(
+        ["uapi: target embedded (from ini);*seed 3 (from option); timeout 4s (from env)"]
+    )
+
+
+def test_embedded_token_defaults_to_the_profile(pytester: pytest.Pytester, test_file: str) -> None:
+    pytester.makepyfile(
+        test_token="""
+        def test_token(uapi_token, uapi_target):
+            assert uapi_token == uapi_target.token == "sandbox-token-12"
+        """
+    )
+    result = pytester.runpytest_inprocess("--uapi-url", "embedded", "test_token.py")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["uapi:*token *** (from profile)*"])
+
+
+def test_remote_token_may_come_from_the_users_profile(
+    pytester: pytest.Pytester, test_file: str
+) -> None:
+    pytester.makefile(".toml", vendor='token = "vendor-secret"\ncaller = "0009*100"\n')
+    result = pytester.runpytest_inprocess(
+        "--uapi-url", "https://pbx.example.com/", "--uapi-profile", "vendor.toml", test_file
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["uapi: target https://pbx.example.com (from option);*roles */vendor.toml (from option)*"]
+    )
+    assert "vendor-secret" not in result.stdout.str()
+
+
+def test_insecure_warns(pytester: pytest.Pytester, test_file: str) -> None:
+    args = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t", "--uapi-insecure")
+    result = pytester.runpytest_inprocess(*args, test_file)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*UapiInsecureWarning: --uapi-insecure: the target's TLS certificate is not verified*"]
+    )
+    result = pytester.runpytest_inprocess(
+        *args, "-W", "ignore::pytest_uapi.options.UapiInsecureWarning", test_file
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_seed_last_reuses_the_previous_seed(pytester: pytest.Pytester, test_file: str) -> None:
+    result = pytester.runpytest_inprocess("--uapi-url", "embedded", test_file)
+    [line] = [line for line in result.stdout.lines if line.startswith("uapi: target")]
+    seed = line.split("; seed ")[1].split(" ")[0]
+    result = pytester.runpytest_inprocess(
+        "--uapi-url", "embedded", "--uapi-seed", "last", test_file
+    )
+    result.stdout.fnmatch_lines([f"uapi:*; seed {seed} (from last run);*"])
+
+
+REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "ini", "message"),
+    [
+        (("--uapi-url", "ftp://pbx"), {}, "", "--uapi-url: unknown scheme 'ftp' in 'ftp://pbx';*"),
+        ((), {"UAPI_URL": "pbx:80"}, "", "UAPI_URL: malformed URL 'pbx:80'; write it as http*"),
+        ((), {}, "uapi_url = http://", "ini option uapi_url: malformed URL 'http://': no host*"),
+        (
+            ("--uapi-url", "https://pbx.example.com"),
+            {},
+            "",
+            "--uapi-url https://pbx.example.com needs a token: pass --uapi-token, set UAPI_TOKEN*",
+        ),
+        ((*REMOTE, "--uapi-seed", "x"), {}, "", "--uapi-seed: seed 'x' is not a non-negative*"),
+        (REMOTE, {"UAPI_TIMEOUT": "0"}, "", "UAPI_TIMEOUT: timeout '0' is not a number of sec*"),
+        (REMOTE, {"UAPI_STRICT": "maybe"}, "", "UAPI_STRICT: not a boolean: 'maybe'; use 1/tr*"),
+        (REMOTE, {}, "uapi_insecure = maybe", "ini option uapi_insecure: *; fix the config file"),
+        (
+            (*REMOTE, "--uapi-insecure", "--uapi-ca-bundle", "ca.pem"),
+            {},
+            "",
+            "--uapi-insecure and --uapi-ca-bundle contradict each other; drop one of them",
+        ),
+        (
+            (*REMOTE, "--uapi-ca-bundle", "missing.pem"),
+            {},
+            "",
+            "--uapi-ca-bundle: cannot read CA bundle '*missing.pem' (*); pass a PEM file",
+        ),
+        (
+            (*REMOTE, "--uapi-ca-bundle", "garbage.pem"),
+            {},
+            "",
+            "--uapi-ca-bundle: cannot read CA bundle '*garbage.pem' (*); pass a PEM file",
+        ),
+        (
+            (*REMOTE, "--uapi-seed", "last", "-p", "no:cacheprovider"),
+            {},
+            "",
+            "--uapi-seed: last needs pytest's cache; drop -p no:cacheprovider or pass a number",
+        ),
+        (
+            (*REMOTE, "--uapi-seed", "last"),
+            {},
+            "",
+            "--uapi-seed: no previous seed is stored; pass a number instead",
+        ),
+    ],
+    ids=[
+        "scheme",
+        "malformed",
+        "no-host",
+        "no-token",
+        "seed",
+        "timeout",
+        "bool",
+        "ini-bool",
+        "insecure-and-ca",
+        "ca-missing",
+        "ca-garbage",
+        "last-no-cache",
+        "last-none-stored",
+    ],
+)
+def test_usage_errors(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    test_file: str,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    ini: str,
+    message: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if ini:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makefile(".pem", ca="", garbage="not a certificate\n")
+    result = pytester.runpytest_inprocess(*args, test_file)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('calller = "0003*210"', "unknown key 'calller'; known keys: user_id, caller, *"),
+        ("user_id = 12", "'user_id' must be a string, got int 12; quote it (user_id = \"12\")"),
+        ("caller = [", "invalid TOML (*); fix the file"),
+        ('second_user_id = "13"', "give both second_user_id and second_token, or neither"),
+        (None, "cannot read it (No such file or directory); pass a readable TOML file"),
+        (b"\xff\xfe", "cannot read it (*); pass a readable TOML file"),
+    ],
+    ids=["unknown-key", "wrong-type", "invalid-toml", "half-second-user", "missing", "binary"],
+)
+def test_profile_file_errors(
+    pytester: pytest.Pytester, test_file: str, content: str | bytes | None, message: str
+) -> None:
+    path = pytester.path / "vendor.toml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    result = pytester.runpytest_inprocess(
+        "--uapi-url", "embedded", "--uapi-profile", "vendor.toml", test_file
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --uapi-profile: target profile {path}: {message}"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+def test_ini_profile_path_is_relative_to_the_ini_file(
+    pytester: pytest.Pytester, test_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (pytester.path / "conf").mkdir()
+    (pytester.path / "conf" / "vendor.toml").write_text('public = "5550100"\n')
+    (pytester.path / "conf" / "pytest.ini").write_text(
+        "[pytest]\nuapi_url = embedded\nuapi_profile = vendor.toml\n"
+    )
+    result = pytester.runpytest_inprocess("-c", "conf/pytest.ini", test_file)
+    result.stdout.fnmatch_lines([f"uapi:*roles {pytester.path}/conf/vendor.toml (from ini)*"])
