@@ -99,7 +99,6 @@ def test_self_link(operation: str, uapi_calls: CallProvisioner, uapi_profile: Pr
     call_id = ack.get("id")
     if not isinstance(call_id, str):
         skip_precondition("the acknowledgement names no call id (see test_acknowledgement)")
-        return
     followed = _follow(uapi_calls, ack)
     if followed is None:
         if "phoneCallView" in ack and uapi_profile.full_phonecall_in_200:
@@ -107,7 +106,6 @@ def test_self_link(operation: str, uapi_calls: CallProvisioner, uapi_profile: Pr
             checks.schema(ack, "phonecall", requirement, performed.exchange, "Malformed PhoneCall")
             return
         skip_precondition("the acknowledgement has no self link (see test_acknowledgement)")
-        return
     exchange, link = followed
     checks.status(exchange, (200,), requirement, title="Self link does not answer 200")
     body = checks.json_body(exchange)
@@ -139,7 +137,6 @@ def test_effect(operation: str, uapi_calls: CallProvisioner) -> None:
     call_id = performed.call.id if performed.call else uapi_calls.adopt(performed.exchange)
     if call_id is None:
         skip_precondition("the make-call answer names no call id (see test_acknowledgement)")
-        return
     body = performed.spec.body
     read = lambda: uapi_calls.read_call(call_id)  # noqa: E731
     if op.effect == "send_call_to_visible":
