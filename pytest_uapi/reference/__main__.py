@@ -111,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ws="none",
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down; it is the way out.
+        pass
     return 0
 
 

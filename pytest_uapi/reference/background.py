@@ -90,6 +90,7 @@ class BackgroundServer:
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self._url: str | None = None
+        self._exit_status: int | str | None = None
 
     @property
     def url(self) -> str:
@@ -101,14 +102,17 @@ class BackgroundServer:
         if self._thread is not None:
             raise RuntimeError("BackgroundServer is already running")
         self._thread = threading.Thread(
-            target=self._server.run, name="uapi-background-server", daemon=True
+            target=self._run, name="uapi-background-server", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + self.start_timeout
         while not self._server.started:
             if not self._thread.is_alive():
                 self._thread = None
-                raise RuntimeError("the background HTTP server stopped while starting")
+                raise RuntimeError(
+                    "the background HTTP server stopped while starting"
+                    f" (exit status {self._exit_status})"
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(
@@ -117,6 +121,14 @@ class BackgroundServer:
             time.sleep(0.005)
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self._url = f"http://{_HOST}:{port}{self.prefix}"
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except SystemExit as exc:
+            # uvicorn exits when it cannot bind or start; start() reports it in this thread's
+            # stead, rather than an unhandled exception in a thread nobody joins.
+            self._exit_status = exc.code
 
     def stop(self) -> None:
         thread, self._thread = self._thread, None

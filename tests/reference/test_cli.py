@@ -1,0 +1,86 @@
+"""``uapi-reference-server`` / ``python -m pytest_uapi.reference``: start, banner, usage errors."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+MODULE = [sys.executable, "-m", "pytest_uapi.reference"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MODULE, *args], capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--port", "eighty"], "'eighty' is not a port number"),
+        (["--port", "70000"], "70000 is not between 0 and 65535"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--dataset", "/nonexistent/dataset.toml"], "cannot read dataset"),
+        (["--host", "host.invalid", "--port", "0"], "cannot listen on host.invalid"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(args: list[str], needle: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("uapi-reference-server: error: ")
+    assert needle in lines[0]
+
+
+def test_a_malformed_dataset_names_the_key_at_fault(tmp_path: Path) -> None:
+    dataset = tmp_path / "broken.toml"
+    dataset.write_text('unknown_user_id = "1"\norganizations = []\nusers = [{ id = "1" }]\n')
+    result = run("--dataset", str(dataset))
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "users[0]: missing key 'name'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_names_the_options() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--dataset"):
+        assert option in result.stdout
+
+
+def test_serves_and_prints_url_and_tokens(tmp_path: Path) -> None:
+    dataset = tmp_path / "own.toml"
+    shipped = Path(__file__).parents[2] / "pytest_uapi" / "contract" / "dataset.toml"
+    dataset.write_text(shipped.read_text().replace("sandbox-token-12", "my-own-token"))
+    process = subprocess.Popen(
+        [*MODULE, "--port", "0", "--dataset", str(dataset)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(r"UAPI reference server on (http://127\.0\.0\.1:\d+)\n", first)
+        assert match, first
+        banner = "".join(process.stdout.readline() for _ in range(4))
+        assert "my-own-token" in banner and "sandbox-token-13" in banner
+        answer = httpx.get(
+            f"{match[1]}/uapi/phoneCalls/@me/@self",
+            headers={"Authorization": "Bearer my-own-token"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        assert answer.json() == {"entry": []}
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
