@@ -26,6 +26,7 @@ from . import errors
 from .errors import ApiError
 from .pbx import Call, Pbx, TooManyCalls
 from .validation import (
+    RULES,
     SELF,
     VALIDATED_AS,
     Check,
@@ -95,6 +96,7 @@ class _Server:
         self.actions.update({action: action for action in VALIDATED_AS})
         self.plans = {name: plan(contract, name) for name in (*contract.operations, *VALIDATED_AS)}
         self.path_checks = path_plan(contract)
+        self.rules = RULES
         self.make_call_op = next(
             op.name for op in contract.operations.values() if op.method == "POST"
         )
@@ -171,7 +173,7 @@ class _Server:
                 errors.ACCESS_DENIED,
                 "The token's user cannot act on behalf of another user",
             )
-        failure = first_failure(checks, ctx, collection=collection)
+        failure = first_failure(checks, ctx, collection=collection, rules=self.rules)
         if failure is not None:
             raise ApiError(400, failure.code, failure.message)
 
