@@ -51,11 +51,11 @@ class PortalTransport(httpx.BaseTransport):
 
 
 @contextmanager
-def embedded_transport() -> Iterator[PortalTransport]:
+def embedded_transport(fault: str | None = None) -> Iterator[PortalTransport]:
     """A transport to a fresh reference app (the shipped dataset), closed on exit."""
     from .reference import create_app
 
-    transport = PortalTransport(create_app())
+    transport = PortalTransport(create_app(fault=fault))
     try:
         yield transport
     finally:
@@ -63,10 +63,10 @@ def embedded_transport() -> Iterator[PortalTransport]:
 
 
 @contextmanager
-def embedded_server() -> Iterator[str]:
+def embedded_server(fault: str | None = None) -> Iterator[str]:
     """A fresh reference app served over HTTP on 127.0.0.1; yields its base URL."""
     from .reference import create_app
     from .reference.background import BackgroundServer
 
-    with BackgroundServer(create_app()) as server:
+    with BackgroundServer(create_app(fault=fault)) as server:
         yield str(server.url).rstrip("/")

@@ -21,6 +21,7 @@ from pytest_uapi.contract import Dataset, load_dataset
 from pytest_uapi.contract.dataset import DatasetError
 
 from .app import create_app
+from .faults import VARIANTS, catalogue
 
 PROG = "uapi-reference-server"
 USAGE_ERROR = 2
@@ -65,7 +66,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="dataset TOML file (users, tokens, extensions); default: the shipped one",
     )
+    parser.add_argument(
+        "--fault",
+        metavar="NAME",
+        help="serve a deliberately broken variant, to see what a failing certification looks "
+        "like (or 'alternatives': the readings only the default profile accepts)",
+    )
+    parser.add_argument(
+        "--list-faults",
+        action="store_true",
+        help="list the faults (one per violated requirement) and exit",
+    )
     return parser
+
+
+def _fault_list() -> str:
+    lines = [f"{'fault':<58} what the server does wrong"]
+    for fault in catalogue().values():
+        lines.append(f"{fault.name:<58} {fault.description}")
+    lines.append(f"{'alternatives':<58} takes every reading only the default profile accepts")
+    return "\n".join(lines) + "\n"
 
 
 def _fail(message: str) -> NoReturn:
@@ -95,6 +115,11 @@ def _banner(url: str, dataset: Dataset) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.list_faults:
+        sys.stdout.write(_fault_list())
+        return 0
+    if args.fault is not None and args.fault not in catalogue() and args.fault not in VARIANTS:
+        _fail(f"no fault named {args.fault!r} (see --list-faults)")
     try:
         dataset = load_dataset(args.dataset)
     except DatasetError as exc:
@@ -103,9 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     sys.stdout.write(_banner(f"http://{shown}:{port}", dataset))
+    if args.fault:
+        sys.stdout.write(f"serving with fault {args.fault}: this server is broken on purpose\n")
     sys.stdout.flush()
     config = uvicorn.Config(
-        create_app(dataset),
+        create_app(dataset, fault=args.fault),
         log_level="info",
         lifespan="off",
         ws="none",

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,6 +26,7 @@ from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_da
 
 from . import errors
 from .errors import ApiError
+from .faults import REFERENCE, Switches, switches_for
 from .pbx import Call, Pbx, TooManyCalls
 from .validation import (
     RULES,
@@ -55,16 +58,12 @@ def respond(status: int, body: Any = None, headers: Mapping[str, str] | None = N
     )
 
 
-def _error_response(error: ApiError) -> Response:
-    return respond(error.status, error.body(), error.headers)
-
-
-def _endpoint(handler: Handler) -> Handler:
+def _endpoint(handler: Handler, refuse: Callable[[ApiError], Response]) -> Handler:
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
         except ApiError as error:
-            return _error_response(error)
+            return refuse(error)
 
     return endpoint
 
@@ -83,10 +82,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 class _Server:
-    def __init__(self, contract: Contract, dataset: Dataset, max_body_bytes: int) -> None:
+    def __init__(
+        self, contract: Contract, dataset: Dataset, max_body_bytes: int, switches: Switches
+    ) -> None:
         self.contract = contract
         self.dataset = dataset
-        self.pbx = Pbx(dataset)
+        self.faults = switches
+        self.pbx = (
+            Pbx(dataset, new_call_id=_numeric_id) if switches.numeric_call_ids else Pbx(dataset)
+        )
         self.max_body_bytes = max_body_bytes
         self.tokens = {user.token: user for user in dataset.users.values()}
         # The PUT actions: the documented ones (D11-D14), then OnHold (D29).
@@ -94,7 +98,10 @@ class _Server:
             op.body["action"]: op.name for op in contract.operations.values() if op.is_action
         }
         self.actions.update({action: action for action in VALIDATED_AS})
-        self.plans = {name: plan(contract, name) for name in (*contract.operations, *VALIDATED_AS)}
+        self.plans = {
+            name: _faulty(plan(contract, name), switches)
+            for name in (*contract.operations, *VALIDATED_AS)
+        }
         self.path_checks = path_plan(contract)
         self.rules = RULES
         self.make_call_op = next(
@@ -107,19 +114,36 @@ class _Server:
         """D3, D30: ``Authorization: Bearer <token>`` naming a user of the dataset."""
         header = request.headers.get("authorization")
         if header is None:
-            raise ApiError(401, errors.ACCESS_DENIED, "Authorization is missing", _AUTH_HEADERS)
+            return self.refuse_auth("missing", "Authorization is missing")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(
-                401,
-                errors.ACCESS_DENIED,
-                "Authorization must be 'Bearer <token>'",
-                _AUTH_HEADERS,
-            )
+            return self.refuse_auth("malformed", "Authorization must be 'Bearer <token>'")
         user = self.tokens.get(token.strip())
         if user is None:
-            raise ApiError(401, errors.ACCESS_DENIED, "The token is not valid", _AUTH_HEADERS)
+            return self.refuse_auth("unknown", "The token is not valid")
         return user
+
+    def refuse_auth(self, why: str, message: str) -> User:
+        if why in self.faults.auth_accept:  # a fault: serve the request as the first user
+            return next(iter(self.dataset.users.values()))
+        status = self.faults.auth_status
+        raise ApiError(status, errors.ACCESS_DENIED, message, _AUTH_HEADERS)
+
+    def refuse(self, error: ApiError) -> Response:
+        """Every refusal's answer: the D25 body (unless a fault flattens or drops it)."""
+        if self.faults.error_body == "flat":
+            return respond(error.status, error.body()["error"], error.headers)
+        if self.faults.error_body == "empty":
+            return respond(error.status, None, error.headers)
+        return respond(error.status, error.body(), error.headers)
+
+    def accept(self, operation: str, body: Any, status: int = 202) -> Response:
+        """A success answer of ``operation`` (202, unless a fault or variant says otherwise)."""
+        status = self.faults.success_status.get(operation, status)
+        response = respond(status, body)
+        if self.faults.success_content_type:
+            response.headers["content-type"] = self.faults.success_content_type
+        return response
 
     async def read_object(self, request: Request) -> dict[str, Any]:
         """The JSON object in the body, whatever the Content-Type says, within the size limit."""
@@ -144,6 +168,8 @@ class _Server:
         try:
             value = json.loads(b"".join(chunks).decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
+            if self.faults.crash_on_malformed_json:
+                raise ApiError(500, "internal_error", "Unexpected body") from None
             raise ApiError(400, errors.INVALID_REQUEST, "The body is not valid JSON") from None
         if not isinstance(value, dict):
             raise ApiError(400, errors.INVALID_REQUEST, "The body must be a JSON object")
@@ -168,11 +194,23 @@ class _Server:
         """D30 first (the userId names another user: 403), then the contract's checks (400)."""
         named = ctx.named_user
         if named is not None and named.id != ctx.user.id:
-            raise ApiError(
-                403,
-                errors.ACCESS_DENIED,
-                "The token's user cannot act on behalf of another user",
+            cross_ok = (
+                self.faults.cross_user_make_call
+                if "phoneCallId" not in ctx.path and "extension" not in ctx.path
+                else self.faults.cross_user_calls
             )
+            if not cross_ok:
+                raise ApiError(
+                    403,
+                    errors.ACCESS_DENIED,
+                    "The token's user cannot act on behalf of another user",
+                )
+            ctx.user = named  # a fault: act as the user the URI names
+        refused = _refused_form(self.faults, ctx, checks)
+        if refused is not None:
+            raise ApiError(400, refused, "This form is not supported")
+        if self.faults.crash_on_wrong_type and _has_wrong_type(ctx, checks):
+            raise ApiError(500, "internal_error", "Unexpected value")
         failure = first_failure(checks, ctx, collection=collection, rules=self.rules)
         if failure is not None:
             raise ApiError(400, failure.code, failure.message)
@@ -185,20 +223,35 @@ class _Server:
     def link(self, request: Request, user: User, extension: str, call: Call) -> str:
         return f"{self.base_url(request)}{PREFIX}/{user.id}/{extension}/{call.id}"
 
-    def ack(self, request: Request, ctx: Context, call: Call) -> dict[str, Any]:
-        """D15: id, extension (as addressed; @self names the call's own) and the self link."""
+    def acknowledge(
+        self, request: Request, user: User, extension: str, call: Call, operation: str
+    ) -> dict[str, Any]:
+        """D15, D20: id, extension and the self link of ``call`` after ``operation``."""
+        link = self.link(request, user, extension, call)
+        if operation in self.faults.link_broken:  # D1's typo: a path nothing answers
+            link = link.replace(f"{PREFIX}/", "/uapi/phoneCall/", 1)
+        if operation in self.faults.link_without_views:
+            link += f"?{_VIEWLESS}=1"
+        ack: dict[str, Any] = {"id": call.id, "extension": extension}
+        if operation in self.faults.ack_wrong_id:
+            ack["id"] = call.id[::-1] + "0"
+        if operation not in self.faults.ack_without_link:
+            ack[self.faults.link_key] = {"self": link}
+        return ack
+
+    def ack(self, request: Request, ctx: Context, call: Call, operation: str) -> dict[str, Any]:
+        """D15: the acknowledgement of an action (as addressed; @self names the call's own)."""
         extension = ctx.path.get("extension", SELF)
         if extension == SELF:
             extension = call.extension
-        return {
-            "id": call.id,
-            "extension": extension,
-            "link": {"self": self.link(request, ctx.user, extension, call)},
-        }
+        return self.acknowledge(request, ctx.user, extension, call, operation)
 
     def phone_call(self, request: Request, user: User, call: Call) -> dict[str, Any]:
         body = call.render()
-        body["link"] = {"self": self.link(request, user, call.extension, call)}
+        body[self.faults.link_key] = {"self": self.link(request, user, call.extension, call)}
+        if self.faults.numeric_status:
+            for view in body["phoneCallView"]:
+                view["status"] = int(view["status"])
         return body
 
     # --- endpoints --------------------------------------------------------------------------
@@ -210,7 +263,13 @@ class _Server:
         checks = self.plans[self.make_call_op]
         with self.pbx.lock:
             ctx = self.context(request, user, body)
-            self.validate(checks, ctx, collection=False)
+            try:
+                self.validate(checks, ctx, collection=False)
+            except ApiError:
+                if self.faults.side_effect_on_reject:
+                    self.make_anyway(ctx)
+                raise
+            user = ctx.user
             sent = ctx.lookup("body.extension")
             if not isinstance(sent, str):
                 sent = ctx.lookup("body.phoneCallView.0.source.0")
@@ -229,7 +288,9 @@ class _Server:
                     source=_strings(ctx.lookup("body.phoneCallView.0.source")),
                     destination=_strings(ctx.lookup("body.phoneCallView.0.destination")),
                     caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
-                    nonce=_text(ctx.lookup("body.nonce")),
+                    nonce=None
+                    if self.make_call_op in self.faults.no_effect
+                    else _text(ctx.lookup("body.nonce")),
                 )
             except TooManyCalls:
                 raise ApiError(
@@ -237,13 +298,23 @@ class _Server:
                     errors.TOO_MANY_CALLS,
                     f"The user already has {self.pbx.max_calls_per_user} live calls",
                 ) from None
-            ack = {
-                # The 004 example echoes the extension as sent ("210").
-                "id": call.id,
-                "extension": sent,
-                "link": {"self": self.link(request, user, call.extension, call)},
-            }
-        return respond(202, [ack])
+            # The 004 example echoes the extension as sent ("210"); the link names the call's.
+            ack = self.acknowledge(request, user, call.extension, call, self.make_call_op)
+            ack["extension"] = sent
+        return self.accept(self.make_call_op, ack if self.faults.ack_not_array else [ack])
+
+    def make_anyway(self, ctx: Context) -> None:
+        """A fault: a refused make-call request still makes its call (D27 violated)."""
+        terminals = [e for e in self.dataset.extensions_of(ctx.user.id) if e.is_phone_terminal]
+        if terminals:
+            self.pbx.make_call(
+                owner=ctx.user.id,
+                extension=terminals[0],
+                source=[terminals[0].number],
+                destination=["0"],
+                caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
+                nonce=_text(ctx.lookup("body.nonce")),
+            )
 
     async def call_resource(self, request: Request) -> Response:
         """GET, PUT and DELETE on .../{userId}/{extension}/{phoneCallId} (D11-D15, D21, D28)."""
@@ -259,9 +330,15 @@ class _Server:
                 raise ApiError(400, check.code if check else errors.NOT_FOUND, "No such call")
             if request.method == "DELETE":
                 self.pbx.hang_up(call)
-                ack = self.ack(request, ctx, call)
-                return respond(200, {"id": ack["id"], "extension": ack["extension"]})
-            return respond(200, self.phone_call(request, user, call))
+                extension = ctx.path.get("extension", SELF)
+                extension = call.extension if extension == SELF else extension
+                return respond(200, {"id": call.id, "extension": extension})
+            answer = self.phone_call(request, user, call)
+            if _VIEWLESS in request.query_params:
+                answer.pop("phoneCallView")
+            if self.faults.self_as_collection:
+                answer = {"entry": [answer]}
+            return respond(200, answer)
 
     async def extension_resource(self, request: Request) -> Response:
         """The List (GET), the bulk actions (PUT, D16) and hang-up-all (DELETE) of an extension."""
@@ -278,13 +355,15 @@ class _Server:
                 return respond(204)
             for call in calls:
                 self.pbx.hang_up(call)
-            hung_up = [self.ack(request, ctx, call) for call in calls]
-            return respond(200, [{"id": a["id"], "extension": a["extension"]} for a in hung_up])
+            return respond(200, [{"id": c.id, "extension": c.extension} for c in calls])
 
     async def act(self, request: Request, user: User, *, collection: bool) -> Response:
         body = await self.read_object(request)
         action = body.get("action")
         if not isinstance(action, str) or action not in self.actions:
+            why = "missing" if "action" not in body else "unknown"
+            if why in self.faults.accept_action and not collection:
+                return self.acknowledge_unchanged(request, user)
             names = ", ".join(sorted(self.actions))
             raise ApiError(400, errors.ACTION_INVALID, f"action must be one of {names}")
         operation = self.actions[action]
@@ -296,19 +375,35 @@ class _Server:
         with self.pbx.lock:
             ctx = self.context(request, user, body)
             # A bulk request for an action that needs one call fails the phoneCallId check.
-            self.validate(checks, ctx, collection=collection and bulk_allowed)
+            try:
+                self.validate(checks, ctx, collection=collection and bulk_allowed)
+            except ApiError:
+                if self.faults.side_effect_on_reject and not collection and ctx.call is not None:
+                    ctx.call.views[0].status = "4"  # a fault: changed, then refused (D27)
+                raise
             if not collection:
                 call = ctx.call
                 if call is None:  # only when a check was switched off
                     raise ApiError(400, errors.INVALID_REQUEST, "No such call")
-                self.apply(action, ctx, call)
-                return respond(202, self.ack(request, ctx, call))
-            calls = self.pbx.calls_of(user.id, ctx.uri_extension)
+                if operation not in self.faults.no_effect:
+                    self.apply(action, ctx, call)
+                return self.accept(operation, self.ack(request, ctx, call, operation))
+            calls = self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
             if not calls:
-                return respond(204)
+                status = self.faults.bulk_empty_status.get(operation, 204)
+                return respond(status, None if status == 204 else [])
             for call in calls:
                 self.apply(action, ctx, call)
-            return respond(202, [self.ack(request, ctx, call) for call in calls])
+            return self.accept(operation, [self.ack(request, ctx, c, operation) for c in calls])
+
+    def acknowledge_unchanged(self, request: Request, user: User) -> Response:
+        """A fault: an unknown or missing action acknowledged as if it had been done."""
+        with self.pbx.lock:
+            ctx = self.context(request, user)
+            call = ctx.call
+            if call is None:
+                return respond(202, {})
+            return respond(202, self.ack(request, ctx, call, ""))
 
     def apply(self, action: str, ctx: Context, call: Call) -> None:
         send_call_to = _text(ctx.lookup("body.sendCallTo")) or ""
@@ -324,6 +419,63 @@ class _Server:
             self.pbx.hold(view)
 
 
+_VIEWLESS = "uapi-fault-viewless"
+
+
+def _numeric_id() -> str:
+    """The alternatives variant's call ids: digits only (D7 asks only for alphanumeric)."""
+    return str(secrets.randbelow(10**15) + 10**14)
+
+
+def _faulty(checks: tuple[Check, ...], switches: Switches) -> tuple[Check, ...]:
+    """An operation's checks with the faults' skipped rows left out and their codes changed."""
+    return tuple(
+        replace(check, code=switches.recode.get(check.requirement, check.code))
+        for check in checks
+        if check.requirement not in switches.accept
+    )
+
+
+def _refused_form(switches: Switches, ctx: Context, checks: tuple[Check, ...]) -> str | None:
+    """The code a fault answers for an identifier form it does not support, if any."""
+    user_id = ctx.path.get("userId", "")
+    form = "numeric" if user_id.isdigit() else user_id
+    if form in switches.refuse_user_ids:
+        return _code_of(checks, "path.userId")
+    extension = ctx.path.get("extension")
+    if extension == SELF and switches.refuse_self:
+        return _code_of(checks, "path.extension")
+    if extension and extension.isdigit() and switches.refuse_short_uri:
+        return _code_of(checks, "path.extension")
+    sent = ctx.lookup("body.extension")
+    if isinstance(sent, str) and sent.isdigit() and switches.refuse_short_payload:
+        return _code_of(checks, "body.extension")
+    wait = ctx.lookup("body.waitForPickup")
+    if isinstance(wait, str) and switches.refuse_numeric_string:
+        return _code_of(checks, "body.waitForPickup")
+    send_to = ctx.lookup("body.sendCallTo")
+    action = ctx.lookup("body.action")
+    if switches.refuse_public_transfer and action == "Transfer" and isinstance(send_to, str):
+        if "*" not in send_to:
+            return _code_of(checks, "body.sendCallTo")
+    return None
+
+
+def _code_of(checks: tuple[Check, ...], field_name: str) -> str:
+    check = check_for(checks, field_name)
+    return check.code if check else errors.INVALID_REQUEST
+
+
+def _has_wrong_type(ctx: Context, checks: tuple[Check, ...]) -> bool:
+    """A body field of a JSON type no rule of the contract takes (null, object, boolean)."""
+    for check in checks:
+        if check.field.location == "body":
+            value = ctx.lookup(check.field.name)
+            if value is None or isinstance(value, dict | bool):
+                return True
+    return False
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -332,23 +484,35 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def create_app(dataset: Dataset | None = None, *, max_body_bytes: int = 64 * 1024) -> Starlette:
+def create_app(
+    dataset: Dataset | None = None,
+    *,
+    max_body_bytes: int = 64 * 1024,
+    fault: str | None = None,
+) -> Starlette:
     """The reference server as an ASGI app, serving ``dataset`` (default: the shipped one).
 
-    Each app has its own in-memory PBX (``app.state.pbx``), empty at start.
+    Each app has its own in-memory PBX (``app.state.pbx``), empty at start. ``fault`` names a
+    deliberately broken variant (``faults.catalogue()``) or ``"alternatives"``; unknown names
+    raise ``KeyError``.
     """
-    server = _Server(load_contract(), dataset or load_dataset(), max_body_bytes)
+    switches = switches_for(fault) if fault else REFERENCE
+    server = _Server(load_contract(), dataset or load_dataset(), max_body_bytes, switches)
     methods = ["GET", "PUT", "DELETE"]
     routes = [
-        Route(f"{PREFIX}/{{userId}}/simple", _endpoint(server.make_call), methods=["POST"]),
+        Route(
+            f"{PREFIX}/{{userId}}/simple",
+            _endpoint(server.make_call, server.refuse),
+            methods=["POST"],
+        ),
         Route(
             f"{PREFIX}/{{userId}}/{{extension}}",
-            _endpoint(server.extension_resource),
+            _endpoint(server.extension_resource, server.refuse),
             methods=methods,
         ),
         Route(
             f"{PREFIX}/{{userId}}/{{extension}}/{{phoneCallId}}",
-            _endpoint(server.call_resource),
+            _endpoint(server.call_resource, server.refuse),
             methods=methods,
         ),
     ]
