@@ -90,6 +90,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("ca-bundle", "PEM file of CA certificates to verify the target with", "FILE"),
     Option("insecure", "do not verify the target's TLS certificate", flag=True),
+    Option("report", "write report.json and report.html (the certification) to DIR", "DIR"),
+    Option("expect", "expected deviations (TOML): known failures reported as xfail", "FILE"),
+    Option(
+        "write-expectations",
+        "write an expected-deviations template listing this run's failures to FILE",
+        "FILE",
+    ),
 )
 BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
 

@@ -71,6 +71,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings is None:
         return
     config.stash[SETTINGS] = settings
+    # Imported here: reporting is part of certifying a target, never of a run without one.
+    from .reporting.plugin import ReportingPlugin
+
+    config.pluginmanager.register(ReportingPlugin(config, settings), "uapi-reporting")
     if settings.insecure:
         config.issue_config_time_warning(
             UapiInsecureWarning(
