@@ -12,6 +12,10 @@ import httpx  # noqa: F401
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# The suites import ``from pytest_uapi import checks``, which reuses the package's attribute even
+# after an inner run dropped the module from sys.modules: a later run would then raise one copy
+# of CheckFailure and look for another. Imported here, checks and its failures stay one copy.
+import pytest_uapi.checks  # noqa: F401
 from pytest_uapi.reference import BackgroundServer, create_app
 
 WRONG_CODE = b"wrong_code"
