@@ -50,6 +50,7 @@ pre { background: #f6f6f6; padding: .6em; overflow-x: auto; white-space: pre-wra
       word-break: break-all; font-size: .9em; }
 pre.curl { background: #222; color: #eee; }
 #requirements table { width: 100%; } #requirements td { overflow-wrap: anywhere; }
+#requirements td:first-child, #requirements td:nth-child(5) { white-space: nowrap; }
 .problems li { color: #721c24; font-weight: 600; }
 footer { margin-top: 3em; color: #777; font-size: .85em; }
 """
