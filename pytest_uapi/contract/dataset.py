@@ -35,6 +35,9 @@ class User:
     name: str
     organization: str
     token: str
+    client_id: str | None = None
+    """OAuth 2.0 client credentials that get a token for this user (optional, with the secret)."""
+    client_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ def _require(table: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _optional(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    if key not in table:
+        return None
+    return str(_require(table, key, str, where))
+
+
 def parse_dataset(text: str, source: str = "dataset") -> Dataset:
     """Parse a dataset TOML document; every mistake is a ``DatasetError`` naming the key."""
     try:
@@ -112,7 +121,11 @@ def parse_dataset(text: str, source: str = "dataset") -> Dataset:
             name=_require(u, "name", str, where),
             organization=_require(u, "organization", str, where),
             token=_require(u, "token", str, where),
+            client_id=_optional(u, "client_id", where),
+            client_secret=_optional(u, "client_secret", where),
         )
+        if (user.client_id is None) != (user.client_secret is None):
+            raise DatasetError(f"{where}: give both client_id and client_secret, or neither")
         if user.organization not in orgs:
             raise DatasetError(f"{where}.organization: no organization {user.organization!r}")
         users[user.id] = user

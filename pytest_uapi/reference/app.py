@@ -27,6 +27,7 @@ from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_da
 from . import errors
 from .errors import ApiError
 from .faults import REFERENCE, Switches, switches_for
+from .oauth import TOKEN_PATH, TokenStore, token_endpoint
 from .pbx import Call, Pbx, TooManyCalls
 from .validation import (
     RULES,
@@ -83,7 +84,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 class _Server:
     def __init__(
-        self, contract: Contract, dataset: Dataset, max_body_bytes: int, switches: Switches
+        self,
+        contract: Contract,
+        dataset: Dataset,
+        max_body_bytes: int,
+        switches: Switches,
+        token_lifetime: float = 3600.0,
     ) -> None:
         self.contract = contract
         self.dataset = dataset
@@ -93,6 +99,7 @@ class _Server:
         )
         self.max_body_bytes = max_body_bytes
         self.tokens = {user.token: user for user in dataset.users.values()}
+        self.issued = TokenStore(token_lifetime)  # OAuth tokens, valid next to the static ones
         # The PUT actions: the documented ones (D11-D14), then OnHold (D29).
         self.actions = {
             op.body["action"]: op.name for op in contract.operations.values() if op.is_action
@@ -118,7 +125,7 @@ class _Server:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return self.refuse_auth("malformed", "Authorization must be 'Bearer <token>'")
-        user = self.tokens.get(token.strip())
+        user = self.tokens.get(token.strip()) or self.issued.user(token.strip())
         if user is None:
             return self.refuse_auth("unknown", "The token is not valid")
         return user
@@ -489,15 +496,19 @@ def create_app(
     *,
     max_body_bytes: int = 64 * 1024,
     fault: str | None = None,
+    token_lifetime: float = 3600.0,
 ) -> Starlette:
     """The reference server as an ASGI app, serving ``dataset`` (default: the shipped one).
 
     Each app has its own in-memory PBX (``app.state.pbx``), empty at start. ``fault`` names a
     deliberately broken variant (``faults.catalogue()``) or ``"alternatives"``; unknown names
-    raise ``KeyError``.
+    raise ``KeyError``. Tokens issued by ``POST /oauth/token.php`` expire after
+    ``token_lifetime`` seconds.
     """
     switches = switches_for(fault) if fault else REFERENCE
-    server = _Server(load_contract(), dataset or load_dataset(), max_body_bytes, switches)
+    server = _Server(
+        load_contract(), dataset or load_dataset(), max_body_bytes, switches, token_lifetime
+    )
     methods = ["GET", "PUT", "DELETE"]
     routes = [
         Route(
@@ -515,6 +526,7 @@ def create_app(
             _endpoint(server.call_resource, server.refuse),
             methods=methods,
         ),
+        Route(TOKEN_PATH, token_endpoint(server.dataset, server.issued), methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     # A trailing slash is another URI, not a redirect: answer 404 like any unknown route.
