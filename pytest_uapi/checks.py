@@ -35,13 +35,22 @@ def status(
     got = _status(exchange)
     if got not in allowed:
         raise CheckFailure(
-            title=title,
+            title=_misbehaviour(got) or title,
             expected=" or ".join(str(s) for s in allowed),
             received=str(got),
             requirements=(requirement,),
             exchange=exchange,
         )
     return got
+
+
+def _misbehaviour(got: int) -> str | None:
+    """A title for the statuses that say more about the server than about the operation."""
+    if 300 <= got < 400:
+        return f"Redirect ({got}) instead of an answer"
+    if got >= 500:
+        return f"Server error ({got})"
+    return None
 
 
 def _is_json_media_type(content_type: str) -> bool:
@@ -64,15 +73,21 @@ def json_body(exchange: Exchange, requirement: str = JSON_BODY) -> Any:
             exchange=exchange,
         )
     try:
-        return json.loads(exchange.response.content)
+        # JSON on the wire is UTF-8 (RFC 8259); json.loads would guess UTF-16 from two bytes.
+        text = exchange.response.content.decode("utf-8")
+        return json.loads(text)
+    except UnicodeDecodeError as exc:
+        received = f"a body that is not UTF-8 ({exc.reason}: byte {exc.object[exc.start]:#04x} "
+        received += f"at offset {exc.start})"
     except ValueError as exc:
-        raise CheckFailure(
-            title="Answer is not valid JSON",
-            expected="a JSON document",
-            received=f"unparseable body ({exc})",
-            requirements=(requirement,),
-            exchange=exchange,
-        ) from None
+        received = f"unparseable body ({exc})"
+    raise CheckFailure(
+        title="Answer is not valid JSON",
+        expected="a JSON document",
+        received=received,
+        requirements=(requirement,),
+        exchange=exchange,
+    )
 
 
 def schema(instance: Any, name: str, requirement: str, exchange: Exchange, title: str) -> None:
@@ -100,6 +115,8 @@ def error_answer(
         title = "Invalid request accepted" if 200 <= got < 300 else "Unexpected status"
         if got >= 500:
             title = "Server error on invalid input"
+        elif 300 <= got < 400:
+            title = f"Redirect ({got}) instead of an answer"
         raise CheckFailure(
             title=title,
             expected=" or ".join(str(s) for s in statuses)

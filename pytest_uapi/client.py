@@ -3,7 +3,8 @@
 One ``httpx.Client`` serves the whole session (connection reuse keeps the suite fast); each test
 gets a ``UapiClient`` view of it with its own list of exchanges, which is what a failure report
 shows. The client never judges an answer: any status comes back as a response, and only the
-absence of an answer (timeout, refused connection, broken protocol) is a ``CheckFailure``.
+absence of a complete answer (timeout, refused connection, broken protocol, an answer past the
+deadline or the size cap of ``bounds``) is a ``CheckFailure`` titled after what the server did.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import httpx
 
+from .bounds import BoundedStream, BoundExceeded, Deadline, install_deadline
 from .exchange import Exchange
 from .failures import CheckFailure
+from .no_answer import describe
+from .secret import IssuedToken
 
 if TYPE_CHECKING:
+    from .oauth import ClientCredentials
     from .options import Settings
 
 
@@ -44,7 +49,13 @@ class Session:
     base_url: str
     """Scheme, host, port and path prefix, without trailing slash."""
     timeout: float
+    """Seconds for a whole exchange: connect, send, and read the answer to its last byte."""
     rebase_links: bool = False
+    max_response: int = 1024 * 1024
+    """Bytes of answer body read at most; past them the exchange fails."""
+    deadline: Deadline = field(default_factory=Deadline)
+    credentials: ClientCredentials | None = None
+    """OAuth 2.0 client credentials, when the token is fetched from the target."""
 
 
 @contextmanager
@@ -56,12 +67,12 @@ def open_session(settings: Settings) -> Iterator[Session]:
         if settings.kind == "embedded":
             from .embedded import EMBEDDED_BASE_URL, embedded_transport
 
-            transport = stack.enter_context(embedded_transport())
+            transport = stack.enter_context(embedded_transport(settings.fault))
             base_url = EMBEDDED_BASE_URL
         elif settings.kind == "embedded-http":
             from .embedded import embedded_server
 
-            base_url = stack.enter_context(embedded_server())
+            base_url = stack.enter_context(embedded_server(settings.fault))
             # a proxy from the environment must not intercept calls to our own loopback server
             trust_env = False
         else:
@@ -80,14 +91,22 @@ def open_session(settings: Settings) -> Iterator[Session]:
                 trust_env=trust_env,
             )
         )
-        yield Session(http, base_url, settings.timeout, settings.rebase_links)
+        deadline = Deadline()
+        install_deadline(http, deadline)
+        credentials = None
+        if settings.client_id is not None and settings.client_secret is not None:
+            from .oauth import ClientCredentials
 
-
-def _describe(exc: httpx.RequestError, timeout: float) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no answer within {timeout:g}s ({type(exc).__name__})"
-    detail = " ".join(str(exc).split()) or "no details"
-    return f"{type(exc).__name__}: {detail}"
+            credentials = ClientCredentials(settings.client_id, settings.client_secret)
+        yield Session(
+            http,
+            base_url,
+            settings.timeout,
+            settings.rebase_links,
+            max_response=settings.max_response,
+            deadline=deadline,
+            credentials=credentials,
+        )
 
 
 class UapiClient:
@@ -99,6 +118,8 @@ class UapiClient:
         self.token = token
         self.exchanges: list[Exchange] = []
         self._bearer = f"Bearer {token}"
+        # The plugin's own OAuth token (not a user's override) is renewed when it expires.
+        self._credentials = session.credentials if isinstance(token, IssuedToken) else None
 
     def __repr__(self) -> str:
         return f"<UapiClient {self.base_url} ({len(self.exchanges)} exchanges)>"
@@ -144,6 +165,8 @@ class UapiClient:
         """
         sent: dict[str, str] = {}
         if auth is True:
+            if self._credentials is not None:
+                self._bearer = f"Bearer {self._credentials.token(self.session)}"
             sent["Authorization"] = self._bearer
         elif auth:
             sent["Authorization"] = f"Bearer {auth}"
@@ -159,22 +182,54 @@ class UapiClient:
         request = http.build_request(
             method, self.url(url), content=content, params=params, headers=sent
         )
+        session = self.session
         start = time.perf_counter()
+        deadline = start + session.timeout
+        session.deadline.set(deadline)
+        response: httpx.Response | None = None
+        stream: BoundedStream | None = None
         try:
-            response = http.send(request)
-        except httpx.RequestError as exc:
-            error = _describe(exc, self.session.timeout)
-            exchange = Exchange(request, None, error, time.perf_counter() - start)
-            self.exchanges.append(exchange)
-            raise CheckFailure(
-                title="No answer from the target",
-                expected="an HTTP answer",
-                received=error,
-                requirements=(),
-                exchange=exchange,
-            ) from None
+            response = http.send(request, stream=True)
+            assert isinstance(response.stream, httpx.SyncByteStream)
+            stream = BoundedStream(response.stream, session.max_response, deadline)
+            response.stream = stream
+            response.read()
+        except (httpx.HTTPError, BoundExceeded) as exc:
+            if response is not None:
+                response.close()
+            self._no_answer(exc, request, response, stream, start)
+        finally:
+            session.deadline.set(None)
+        assert response is not None  # _no_answer raised otherwise
         self.exchanges.append(Exchange(request, response, None, time.perf_counter() - start))
         return response
+
+    def _no_answer(
+        self,
+        exc: Exception,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        stream: BoundedStream | None,
+        start: float,
+    ) -> NoReturn:
+        session = self.session
+        title, error = describe(
+            exc,
+            response.status_code if response is not None else None,
+            stream.received if stream is not None else 0,
+            session.timeout,
+            session.max_response,
+        )
+        # The cut answer's body cannot be read again: the exchange shows what came, in words.
+        exchange = Exchange(request, None, error, time.perf_counter() - start)
+        self.exchanges.append(exchange)
+        raise CheckFailure(
+            title=title,
+            expected=f"a complete HTTP answer within {session.timeout:g}s",
+            received=error,
+            requirements=(),
+            exchange=exchange,
+        ) from None
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)

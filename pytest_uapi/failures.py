@@ -79,6 +79,11 @@ def render(failure: CheckFailure, secrets: tuple[str, ...] = ()) -> str:
         if exchange.response is not None:
             reason = exchange.response.reason_phrase
             lines.append(f"[{exchange.response.status_code}] {reason}:")
+            if exchange.response.is_redirect or 300 <= exchange.response.status_code < 400:
+                # The suite never follows a redirect: say where it pointed, as it explains the
+                # status every check then reports.
+                location = exchange.response.headers.get("location", "(no Location header)")
+                lines.append(f"    Redirect to {location} (not followed: the API must answer)")
             lines.append(f"    {_body(exchange)}")
         elif exchange.error:
             lines.append(f"No answer: {exchange.error}")

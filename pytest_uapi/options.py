@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import pytest
 
@@ -28,6 +28,7 @@ from .target import Target, TargetProfileError, build_target, load_profile_file
 EMBEDDED = "embedded"
 EMBEDDED_HTTP = "embedded-http"
 DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_RESPONSE = 1024 * 1024
 SEED_CACHE_KEY = "uapi/seed"
 README = "see the pytest-uapi README, section 'Options'"
 
@@ -81,7 +82,28 @@ OPTIONS: tuple[Option, ...] = (
     Option("token", "bearer token of the target profile's user (never printed)", "TOKEN"),
     Option("profile", "target profile TOML file (default: the reference dataset)", "FILE"),
     Option("strict", "check against the strict contract profile instead of 'default'", flag=True),
-    Option("timeout", f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})", "SECONDS"),
+    Option(
+        "timeout",
+        f"seconds for each whole exchange, to the answer's last byte (default {DEFAULT_TIMEOUT:g})",
+        "SECONDS",
+    ),
+    Option(
+        "max-response",
+        f"largest answer body read, in bytes (default {DEFAULT_MAX_RESPONSE} = 1 MiB)",
+        "BYTES",
+    ),
+    Option(
+        "no-preflight",
+        "skip the check, before the first test, that the target answers and takes the token",
+        flag=True,
+    ),
+    Option(
+        "client-id",
+        "OAuth 2.0 client id: fetch the token from the target's /oauth/token.php "
+        "(with --uapi-client-secret, instead of --uapi-token)",
+        "ID",
+    ),
+    Option("client-secret", "OAuth 2.0 client secret (never printed)", "SECRET"),
     Option("seed", "seed of the generated values, or 'last' to reuse the previous run's", "N|last"),
     Option(
         "rebase-links",
@@ -96,6 +118,18 @@ OPTIONS: tuple[Option, ...] = (
         "write-expectations",
         "write an expected-deviations template listing this run's failures to FILE",
         "FILE",
+    ),
+    Option(
+        "requirement",
+        "run only the tests of these requirement ids (comma-separated, e.g. "
+        "transfer.success,errors.body)",
+        "ID,...",
+    ),
+    Option(
+        "fault",
+        "serve the embedded reference server with a named fault, to see a failing "
+        "certification (list them: uapi-reference-server --list-faults)",
+        "NAME",
     ),
 )
 BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
@@ -196,12 +230,56 @@ def parse_seed(value: str) -> int | Literal["last"]:
     return seed
 
 
-def parse_token(value: str) -> str:
+def parse_requirements(value: str) -> tuple[str, ...]:
+    from .contract import load_contract
+
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    known = {r.id for r in load_contract().requirements}
+    unknown = [i for i in ids if i not in known]
+    if unknown or not ids:
+        raise ValueError(
+            f"no requirement {', '.join(unknown) or value!r} in the contract; the ids are listed "
+            "in docs/kill-table.md and in the contract data"
+        )
+    return ids
+
+
+def parse_fault(value: str) -> str:
+    from .reference.faults import VARIANTS, catalogue
+
+    if value not in catalogue() and value not in VARIANTS:
+        raise ValueError(
+            f"no fault named {value!r}; uapi-reference-server --list-faults lists them"
+        )
+    return value
+
+
+def parse_token(value: str, what: str = "the token") -> str:
     token = value.strip()
     if not token or any(c.isspace() or not c.isprintable() for c in token):
         # never echo the value: it is a secret, even when it is a broken one
-        raise ValueError("the token is empty or contains whitespace; pass the bare token")
+        raise ValueError(f"{what} is empty or contains whitespace; pass the bare value")
     return token
+
+
+def parse_client_secret(value: str) -> str:
+    return parse_token(value, "the client secret")
+
+
+def parse_client_id(value: str) -> str:
+    return parse_token(value, "the client id")
+
+
+def parse_max_response(value: str) -> int:
+    try:
+        size = int(value.strip())
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise ValueError(
+            f"{value!r} is not a number of bytes > 0; pass e.g. {DEFAULT_MAX_RESPONSE}"
+        )
+    return size
 
 
 def check_ca_bundle(path: Path) -> None:
@@ -233,6 +311,15 @@ class Settings:
     insecure: bool
     sources: Mapping[str, str]
     """Where each setting came from: option, env, ini, profile, default (or controller)."""
+    requirements: tuple[str, ...] = ()
+    """Only the tests of these requirement ids run (empty: all)."""
+    fault: str | None = None
+    """A named fault of the embedded reference server (embedded targets only)."""
+    max_response: int = DEFAULT_MAX_RESPONSE
+    preflight: bool = True
+    client_id: str | None = None
+    """OAuth 2.0 client credentials: the token is fetched from the target (``token`` is "")."""
+    client_secret: str | None = field(default=None, repr=False)
 
     @property
     def kind(self) -> Literal["embedded", "embedded-http", "remote"]:
@@ -249,7 +336,11 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in any output."""
-        return tuple(s for s in (self.token, self.target.second_token) if s)
+        values = [self.token, self.target.second_token]
+        if self.client_secret:
+            # The secret travels form-encoded in the token request's body: mask both forms.
+            values += [self.client_secret, quote_plus(self.client_secret)]
+        return tuple(dict.fromkeys(s for s in values if s))
 
     def header(self) -> str:
         def item(text: str, name: str) -> str:
@@ -259,10 +350,16 @@ class Settings:
             item(f"target {self.url}", "url"),
             item(f"profile {self.contract_profile}", "strict"),
             item(f"roles {self.target.source}", "profile"),
-            item("token ***", "token"),
+            item(f"OAuth client {self.client_id}", "client_id")
+            if self.client_id
+            else item("token ***", "token"),
             item(f"seed {self.seed}", "seed"),
             item(f"timeout {self.timeout:g}s", "timeout"),
         ]
+        if self.sources.get("max_response", "default") != "default":
+            parts.append(item(f"max answer {self.max_response} bytes", "max_response"))
+        if not self.preflight:
+            parts.append(item("no preflight", "no_preflight"))
         if self.rebase_links:
             parts.append(item("rebase links", "rebase_links"))
         if self.ca_bundle is not None:
@@ -365,19 +462,12 @@ def resolve(config: pytest.Config) -> Settings | None:
             raise pytest.UsageError(f"{where}: {exc}") from None
     target = build_target(overrides, str(profile_path) if profile_path else "reference")
 
-    token = r.parsed("token", parse_token, "")
-    if not token:
-        # A remote target never gets the shipped profile's sandbox token: only one the user gave.
-        if url in (EMBEDDED, EMBEDDED_HTTP) or "token" in overrides:
-            token, r.sources["token"] = target.token or "", "profile"
-        else:
-            raise pytest.UsageError(
-                f"{BY_NAME['url'].where(r.sources['url'])} {url} needs a token: pass "
-                "--uapi-token, set UAPI_TOKEN, or put token in the target profile (--uapi-profile)"
-            )
+    token, client_id, client_secret = _credentials(r, url, target.token, "token" in overrides)
 
     strict = r.flag("strict")
     timeout = r.parsed("timeout", parse_timeout, DEFAULT_TIMEOUT)
+    max_response = r.parsed("max-response", parse_max_response, DEFAULT_MAX_RESPONSE)
+    preflight = not r.flag("no-preflight")
     rebase_links = r.flag("rebase-links")
     insecure = r.flag("insecure")
     ca_bundle = r.path("ca-bundle")
@@ -394,8 +484,19 @@ def resolve(config: pytest.Config) -> Settings | None:
             where = BY_NAME["ca-bundle"].where(r.sources["ca_bundle"])
             raise pytest.UsageError(f"{where}: {exc}") from None
 
+    no_requirements: tuple[str, ...] = ()
+    requirements = r.parsed("requirement", parse_requirements, no_requirements)
+    fault: str | None = r.parsed("fault", parse_fault, None)
+    if fault is not None and url not in (EMBEDDED, EMBEDDED_HTTP):
+        raise pytest.UsageError(
+            f"{BY_NAME['fault'].where(r.sources['fault'])}: faults are served by the embedded "
+            "reference server only; use --uapi-url embedded or embedded-http"
+        )
+
     seed = _seed(config, r)
     return Settings(
+        requirements=requirements,
+        fault=fault,
         url=url,
         token=token,
         target=target,
@@ -406,6 +507,48 @@ def resolve(config: pytest.Config) -> Settings | None:
         ca_bundle=ca_bundle,
         insecure=insecure,
         sources=dict(r.sources),
+        max_response=max_response,
+        preflight=preflight,
+        client_id=client_id,
+        client_secret=client_secret,
+    )
+
+
+def _credentials(
+    r: _Resolver, url: str, profile_token: str | None, token_in_profile: bool
+) -> tuple[str, str | None, str | None]:
+    """(token, client id, client secret): a token, or OAuth client credentials, never both."""
+    token = r.parsed("token", parse_token, "")
+    client_id: str | None = r.parsed("client-id", parse_client_id, None)
+    client_secret: str | None = r.parsed("client-secret", parse_client_secret, None)
+    if (client_id is None) != (client_secret is None):
+        given, missing = (
+            ("client-id", "client-secret") if client_id else ("client-secret", "client-id")
+        )
+        where = BY_NAME[given].where(r.sources[given.replace("-", "_")])
+        raise pytest.UsageError(
+            f"{where} needs {BY_NAME[missing].cli} (or {BY_NAME[missing].env}) too; "
+            "pass both, or --uapi-token instead"
+        )
+    if client_id is not None:
+        if token:
+            raise pytest.UsageError(
+                f"{BY_NAME['token'].where(r.sources['token'])} and "
+                f"{BY_NAME['client-id'].where(r.sources['client_id'])} both give credentials; "
+                "pass a token or OAuth client credentials, not both"
+            )
+        r.sources["token"] = "oauth"
+        return "", client_id, client_secret
+    if token:
+        return token, None, None
+    # A remote target never gets the shipped profile's sandbox token: only one the user gave.
+    if url in (EMBEDDED, EMBEDDED_HTTP) or token_in_profile:
+        r.sources["token"] = "profile"
+        return profile_token or "", None, None
+    raise pytest.UsageError(
+        f"{BY_NAME['url'].where(r.sources['url'])} {url} needs a token: pass --uapi-token, set "
+        "UAPI_TOKEN, put token in the target profile (--uapi-profile), or pass "
+        "--uapi-client-id and --uapi-client-secret"
     )
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 SETTINGS = pytest.StashKey[Settings]()
 SUITE = pytest.StashKey[tuple[Path, ...]]()
+SESSION = pytest.StashKey["Session"]()
 NO_TARGET = "no UAPI target: pass --uapi-url (see README)"
 MARKER = (
     "uapi_requirement(*ids): the UAPI contract requirement ids this test proves "
@@ -110,6 +111,46 @@ def _collect_suite_only(config: pytest.Config) -> None:
             config.addinivalue_line(name, value)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--uapi-requirement``: keep only the tests that carry one of the requirement ids."""
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None or not settings.requirements:
+        return
+    wanted = set(settings.requirements)
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("uapi_requirement")
+        (keep if marker is not None and wanted & set(marker.args) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """The preflight: before the first test, one request checks the target and the token."""
+    config = session.config
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None or not settings.preflight or hasattr(config, "workerinput"):
+        return  # under xdist the controller checks, once, before the workers run tests
+    if config.option.collectonly:
+        return
+    # The shipped dataset's own token on the embedded server cannot be wrong.
+    if settings.kind != "remote" and settings.sources["token"] == "profile":
+        return
+    xdist_controller = config.pluginmanager.has_plugin("dsession")
+    if not xdist_controller and not any(
+        "_uapi_session" in getattr(item, "fixturenames", ()) for item in session.items
+    ):
+        return  # no test here talks to the target
+    from .preflight import check
+
+    problem = check(settings)
+    if problem is not None:
+        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(SETTINGS, None)
     if settings is None:
@@ -129,14 +170,35 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    secrets = _secrets(item.config)
     if report.failed and call.excinfo is not None:
-        _rewrite_longrepr(report, call.excinfo.value, item.config)
+        _rewrite_longrepr(report, call.excinfo.value, secrets)
+    if secrets and report.sections:
+        # Captured output and logs go to the terminal (-rA) and to JUnit XML as they are.
+        report.sections = [(name, _mask(text, secrets)) for name, text in report.sections]
     return report
 
 
-def _rewrite_longrepr(report: pytest.TestReport, exc: BaseException, config: pytest.Config) -> None:
+def _secrets(config: pytest.Config) -> tuple[str, ...]:
+    """The configured secrets, and the tokens fetched with OAuth client credentials so far."""
     settings = config.stash.get(SETTINGS, None)
-    secrets = settings.secrets if settings is not None else ()
+    if settings is None:
+        return ()
+    session = config.stash.get(SESSION, None)
+    if session is None or session.credentials is None:
+        return settings.secrets
+    return (*settings.secrets, *session.credentials.issued)
+
+
+def _mask(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _rewrite_longrepr(
+    report: pytest.TestReport, exc: BaseException, secrets: tuple[str, ...]
+) -> None:
     # A CheckFailure exists only if its module was imported: never import it just to look.
     failures = sys.modules.get("pytest_uapi.failures")
     if failures is not None and isinstance(exc, failures.CheckFailure):
@@ -145,9 +207,7 @@ def _rewrite_longrepr(report: pytest.TestReport, exc: BaseException, config: pyt
         return
     if secrets:
         text = str(report.longrepr)
-        masked = text
-        for secret in secrets:
-            masked = masked.replace(secret, "***")
+        masked = _mask(text, secrets)
         if masked != text:
             report.longrepr = masked
 
@@ -164,10 +224,11 @@ def _uapi_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def _uapi_session(_uapi_settings: Settings) -> Iterator[Session]:
+def _uapi_session(_uapi_settings: Settings, pytestconfig: pytest.Config) -> Iterator[Session]:
     from .client import open_session
 
     with open_session(_uapi_settings) as session:
+        pytestconfig.stash[SESSION] = session  # its fetched tokens are masked in reports
         yield session
 
 
@@ -182,9 +243,19 @@ def uapi_base_url(_uapi_session: Session) -> str:
 
 
 @pytest.fixture(scope="session")
-def uapi_token(_uapi_settings: Settings) -> str:
-    """Bearer token of the target profile's user (``--uapi-token``; masked in every report)."""
-    return _uapi_settings.token
+def uapi_token(_uapi_settings: Settings, request: pytest.FixtureRequest) -> str:
+    """Bearer token of the target profile's user (``--uapi-token``; masked in every report).
+
+    With OAuth client credentials (``--uapi-client-id``), the token fetched for this session;
+    ``uapi_client`` renews it when it expires.
+    """
+    from .secret import Secret
+
+    if _uapi_settings.client_id is None:
+        return Secret(_uapi_settings.token)
+    session: Session = request.getfixturevalue("_uapi_session")
+    assert session.credentials is not None
+    return session.credentials.token(session)
 
 
 @pytest.fixture(scope="session")

@@ -112,18 +112,33 @@ def test_every_answer_is_recorded_and_never_raised(make_client: Callable[..., Ua
 
 
 @pytest.mark.parametrize(
-    ("error", "received"),
+    ("error", "title", "received"),
     [
-        (httpx.ReadTimeout("timed out"), "no answer within 2.5s (ReadTimeout)"),
+        (
+            httpx.ReadTimeout("timed out"),
+            "No answer within 2.5s",
+            "no complete status line and headers within 2.5s (ReadTimeout)",
+        ),
+        (
+            httpx.ConnectTimeout("timed out"),
+            "No answer within 2.5s",
+            "no connection within 2.5s (ConnectTimeout)",
+        ),
         (
             httpx.ConnectError("[Errno 111]\nConnection refused"),
+            "No answer from the target",
             "ConnectError: [Errno 111] Connection refused",
         ),
-        (httpx.RemoteProtocolError("peer closed"), "RemoteProtocolError: peer closed"),
+        (
+            httpx.RemoteProtocolError("peer closed"),
+            "Connection closed without an answer",
+            "the server closed the connection before a complete status line and headers "
+            "(RemoteProtocolError: peer closed)",
+        ),
     ],
 )
 def test_no_answer_is_a_check_failure(
-    make_client: Callable[..., UapiClient], error: httpx.RequestError, received: str
+    make_client: Callable[..., UapiClient], error: httpx.RequestError, title: str, received: str
 ) -> None:
     def fail(request: httpx.Request) -> httpx.Response:
         raise error
@@ -133,8 +148,8 @@ def test_no_answer_is_a_check_failure(
         client.get("/uapi/a")
     failure = excinfo.value
     assert (failure.title, failure.expected, failure.received) == (
-        "No answer from the target",
-        "an HTTP answer",
+        title,
+        "a complete HTTP answer within 2.5s",
         received,
     )
     assert failure.requirements == ()

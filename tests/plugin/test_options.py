@@ -136,6 +136,58 @@ REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
         ),
         ((*REMOTE, "--uapi-seed", "x"), {}, "", "--uapi-seed: seed 'x' is not a non-negative*"),
         (REMOTE, {"UAPI_TIMEOUT": "0"}, "", "UAPI_TIMEOUT: timeout '0' is not a number of sec*"),
+        (
+            (*REMOTE, "--uapi-timeout", "-5"),
+            {},
+            "",
+            "--uapi-timeout: timeout '-5' is not a number of seconds > 0; pass e.g. 10",
+        ),
+        (
+            (*REMOTE, "--uapi-max-response", "0"),
+            {},
+            "",
+            "--uapi-max-response: '0' is not a number of bytes > 0; pass e.g. 1048576",
+        ),
+        (
+            REMOTE,
+            {},
+            "uapi_max_response = 1MB",
+            "ini option uapi_max_response: '1MB' is not a number of bytes > 0; pass e.g. 1048576",
+        ),
+        (
+            REMOTE,
+            {"UAPI_NO_PREFLIGHT": "sometimes"},
+            "",
+            "UAPI_NO_PREFLIGHT: not a boolean: 'sometimes'; use 1/true/yes or 0/false/no",
+        ),
+        (
+            ("--uapi-url", "https://pbx.example.com", "--uapi-client-id", "c1"),
+            {},
+            "",
+            "--uapi-client-id needs --uapi-client-secret (or UAPI_CLIENT_SECRET) too; pass both, "
+            "or --uapi-token instead",
+        ),
+        (
+            ("--uapi-url", "https://pbx.example.com"),
+            {"UAPI_CLIENT_SECRET": "s3cret-value"},
+            "",
+            "UAPI_CLIENT_SECRET needs --uapi-client-id (or UAPI_CLIENT_ID) too; pass both, or "
+            "--uapi-token instead",
+        ),
+        (
+            (*REMOTE, "--uapi-client-id", "c1", "--uapi-client-secret", "s3cret-value"),
+            {},
+            "",
+            "--uapi-token and --uapi-client-id both give credentials; pass a token or OAuth "
+            "client credentials, not both",
+        ),
+        (
+            ("--uapi-url", "https://pbx.example.com", "--uapi-client-id", "c1"),
+            {"UAPI_CLIENT_SECRET": "s3cret value"},
+            "",
+            "UAPI_CLIENT_SECRET: the client secret is empty or contains whitespace; pass the "
+            "bare value",
+        ),
         (REMOTE, {"UAPI_STRICT": "maybe"}, "", "UAPI_STRICT: not a boolean: 'maybe'; use 1/tr*"),
         (REMOTE, {}, "uapi_insecure = maybe", "ini option uapi_insecure: *; fix the config file"),
         (
@@ -176,6 +228,14 @@ REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
         "no-token",
         "seed",
         "timeout",
+        "negative-timeout",
+        "max-response-zero",
+        "max-response-unit",
+        "no-preflight-bool",
+        "client-id-alone",
+        "client-secret-alone",
+        "token-and-client",
+        "client-secret-blank",
         "bool",
         "ini-bool",
         "insecure-and-ca",
@@ -205,6 +265,7 @@ def test_usage_errors(
     output = result.stdout.str() + result.stderr.str()
     assert "INTERNALERROR" not in output
     assert "Traceback" not in output
+    assert "s3cret" not in output
 
 
 @pytest.mark.parametrize(

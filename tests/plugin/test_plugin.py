@@ -161,16 +161,22 @@ def test_no_answer_is_rendered(pytester: pytest.Pytester) -> None:
             uapi_client.get("/uapi/phoneCalls/@me/0003*210")
         """
     )
-    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once. Without
+    # the preflight (which would stop the session first), the test shows the failure itself.
     result = pytester.runpytest_inprocess(
-        "--uapi-url", "http://127.0.0.1:9/pbx", "--uapi-token", "s3cret-token", "test_down.py"
+        "--uapi-url",
+        "http://127.0.0.1:9/pbx",
+        "--uapi-token",
+        "s3cret-token",
+        "--uapi-no-preflight",
+        "test_down.py",
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
             "- No answer from the target",
             "",
-            "    Expected: an HTTP answer",
+            "    Expected: a complete HTTP answer within 10s",
             "    Received: ConnectError: *",
             "",
             "",
