@@ -1,0 +1,219 @@
+"""The plugin against each misbehaving server: bounded time, one clear failure per test, exit 1.
+
+Each case runs the real plugin in a subprocess against a server of ``servers.CATALOGUE`` with
+``--uapi-timeout 1`` and a small selection of the suite, and checks what docs/robustness.md
+promises: the run ends within its bound, every selected test that reaches the server fails with
+a message naming what the server did, there is no INTERNALERROR, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from . import servers
+
+TOKEN = "t0ken-SECRET-123"
+TIMEOUT = 1.0
+SESSION = 3.0
+"""Seconds the inner session may take besides waiting on the server: collection, reporting."""
+STARTUP = 15.0
+"""Seconds a subprocess pytest may take to start and import, on a loaded CI machine."""
+
+# One request per test, answered with no usable answer: the test fails at its first exchange.
+TRANSPORT = "test_success_status and MakeCall or test_refused_credentials and MakeCall-missing"
+# A test that reads the acknowledgement's body, for servers whose status line looks fine.
+BODY = "test_acknowledgement and MakeCall"
+STATUS = "test_success_status and MakeCall"
+
+
+@dataclass(frozen=True)
+class Case:
+    server: type[servers.HostileServer]
+    select: str
+    failed: int
+    lines: tuple[str, ...]
+    waits: int = 0
+    """Exchanges that end only at the deadline: each may take up to --uapi-timeout."""
+
+    @property
+    def bound(self) -> float:
+        """Seconds the inner session may last (pytest's own "in 2.00s")."""
+        return SESSION + self.waits * TIMEOUT
+
+    def __str__(self) -> str:
+        return self.server.name
+
+
+NO_ANSWER = (
+    "- No answer within 1s",
+    "    Received: no complete status line and headers within 1s (ReadTimeout)",
+)
+CASES = [
+    Case(servers.NeverAnswers, TRANSPORT, 2, NO_ANSWER, waits=2),
+    Case(servers.SilentAfterAccept, TRANSPORT, 2, NO_ANSWER, waits=2),
+    Case(
+        servers.ClosesWithoutAnswer,
+        TRANSPORT,
+        2,
+        (
+            "- Connection closed without an answer",
+            "    Received: the server closed the connection before a complete status line and "
+            "headers (RemoteProtocolError: Server disconnected without sending a response.)",
+        ),
+    ),
+    Case(
+        servers.ClosesMidResponse,
+        TRANSPORT,
+        2,
+        (
+            "- Connection closed mid-response",
+            "    Received: status 200 and 10 bytes of body, then the connection closed before "
+            "the end of the body (RemoteProtocolError: *)",
+        ),
+    ),
+    Case(
+        servers.Garbage,
+        BODY,
+        1,
+        (
+            "- Answer is not valid JSON",
+            "    Received: unparseable body (Expecting value: line 1 column 1 (char 0))",
+        ),
+    ),
+    Case(
+        servers.Huge,
+        TRANSPORT,
+        2,
+        (
+            "- Answer larger than 1 MiB",
+            "    Received: status 200 and more than 1048576 bytes of body; reading stopped there "
+            "(raise the cap with --uapi-max-response)",
+        ),
+    ),
+    Case(
+        servers.InvalidUtf8,
+        BODY,
+        1,
+        (
+            "- Answer is not valid JSON",
+            "    Received: a body that is not UTF-8 (invalid start byte: byte 0xff at offset 9)",
+        ),
+    ),
+    Case(
+        servers.RedirectLoop,
+        STATUS,
+        1,
+        (
+            "- Redirect (302) instead of an answer",
+            "    Received: 302",
+            "[[]302] Found:",
+            "    Redirect to http://127.0.0.1:*/uapi/phoneCalls/12/simple (not followed: *)",
+        ),
+    ),
+    Case(servers.Drip, TRANSPORT, 2, NO_ANSWER, waits=2),
+    Case(
+        servers.DripBody,
+        TRANSPORT,
+        2,
+        (
+            "- Answer not complete within 1s",
+            "    Received: status 200 and * bytes of body within 1s; the rest was still coming",
+        ),
+        waits=2,
+    ),
+    Case(
+        servers.WrongContentType,
+        BODY,
+        1,
+        ("- Answer is not labelled as JSON", "    Received: Content-Type: text/plain"),
+    ),
+    Case(
+        servers.AlwaysFails,
+        STATUS,
+        1,
+        ("- Server error (500)", "    Received: 500", "[[]500] Internal Server Error:"),
+    ),
+]
+
+
+def session_seconds(result: pytest.RunResult) -> float:
+    """The inner session's duration, from its last line ("... in 2.00s")."""
+    found = re.findall(r" in ([0-9.]+)s", result.stdout.lines[-1] if result.stdout.lines else "")
+    assert found, result.stdout.str()
+    return float(found[-1])
+
+
+def run(pytester: pytest.Pytester, url: str, *args: str) -> tuple[pytest.RunResult, float]:
+    start = time.perf_counter()
+    result = pytester.runpytest_subprocess(
+        "--uapi-url",
+        url,
+        "--uapi-token",
+        TOKEN,
+        "--uapi-timeout",
+        str(TIMEOUT),
+        "-p",
+        "no:cacheprovider",
+        *args,
+        timeout=60,
+    )
+    return result, time.perf_counter() - start
+
+
+def test_the_catalogue_is_covered() -> None:
+    assert {case.server for case in CASES} == set(servers.CATALOGUE)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_hostile_server(pytester: pytest.Pytester, case: Case) -> None:
+    with case.server() as server:
+        result, elapsed = run(pytester, server.url, "--uapi-no-preflight", "-k", case.select)
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output
+    assert "Traceback" not in output
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == case.failed, outcomes
+    assert "passed" not in outcomes, outcomes
+    for line in case.lines:
+        result.stdout.fnmatch_lines([line])
+    assert TOKEN not in output
+    took = session_seconds(result)
+    assert took < case.bound, f"{case}: the session took {took:.2f}s, bound {case.bound:g}s"
+    assert elapsed < STARTUP + case.bound, f"{case}: the run took {elapsed:.2f}s"
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        (
+            servers.NeverAnswers,
+            "uapi preflight: no answer from http://127.0.0.1:*/uapi/phoneCalls/12/0003[*]210: "
+            "No answer within 1s (*); check --uapi-url, or raise --uapi-timeout (now 1s), "
+            "or skip this check with --uapi-no-preflight",
+        ),
+        (
+            servers.ClosesWithoutAnswer,
+            "uapi preflight: no answer from http://127.0.0.1:*: Connection closed without an "
+            "answer (*); check --uapi-url, or skip this check with --uapi-no-preflight",
+        ),
+    ],
+    ids=lambda value: getattr(value, "name", "message"),
+)
+def test_preflight_stops_the_session(
+    pytester: pytest.Pytester, server: type[servers.HostileServer], message: str
+) -> None:
+    with server() as hostile:
+        result, elapsed = run(pytester, hostile.url)
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "INTERNALERROR" not in output
+    assert "passed" not in output and " failed" not in output
+    assert [line for line in output.splitlines() if "uapi preflight:" in line] != []
+    result.stdout.fnmatch_lines([f"*{message}*"])
+    assert TOKEN not in output
+    assert elapsed < STARTUP + SESSION + TIMEOUT, f"the run took {elapsed:.2f}s"
