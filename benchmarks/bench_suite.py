@@ -1,0 +1,175 @@
+"""Wall time of the shipped suite, and the plugin's per-exchange cost against a bare httpx loop.
+
+    python benchmarks/bench_suite.py [--runs 5]
+
+1. Suite wall time: ``pytest --uapi-url embedded`` from an empty folder (pytest start-up
+   included), default and strict profiles, best and median of ``--runs`` runs.
+2. Per-exchange overhead, side by side in one run: the reference server runs in its own process
+   on a loopback port; the suite runs against it while a recorder plugin notes every request;
+   then a bare ``httpx.Client`` loop sends the same requests, in the same order, to the same
+   server (call ids mapped to the ones the server hands out this time). Both are timed from the
+   first request to the last, so the plugin's figure includes everything pytest and the plugin do
+   between requests: collection is excluded, fixtures, checks and reporting are not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+
+
+def suite_wall_time(runs: int, *extra: str) -> list[float]:
+    times = []
+    with tempfile.TemporaryDirectory() as empty:
+        for _ in range(runs):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "--uapi-url",
+                    "embedded",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    *extra,
+                ],
+                cwd=empty,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            times.append(time.perf_counter() - started)
+            if done.returncode != 0:
+                raise SystemExit(f"the suite failed:\n{done.stdout[-2000:]}")
+    return times
+
+
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest_uapi.reference", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    match = re.search(r"(http://\S+)", first)
+    if match is None:
+        proc.kill()
+        raise SystemExit(f"the reference server did not start: {first!r}")
+    # uvicorn logs every request: keep reading, or the full pipe stops the server.
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    return proc, match[1]
+
+
+def record_suite(url: str, record: Path) -> dict[str, Any]:
+    env = dict(
+        os.environ,
+        UAPI_BENCH_RECORD=str(record),
+        PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+    )
+    with tempfile.TemporaryDirectory() as empty:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--uapi-url",
+                url,
+                "--uapi-token",
+                "sandbox-token-12",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "_exchange_recorder",
+            ],
+            cwd=empty,
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+    data: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
+    return data
+
+
+_CALL_ID = re.compile(r'"id":\s*"([A-Za-z0-9]+)"')
+
+
+def replay(exchanges: list[dict[str, Any]]) -> float:
+    """Send the recorded requests with a bare httpx client; seconds from first to last."""
+    ids: dict[str, str] = {}
+    with httpx.Client(timeout=10.0) as client:
+        started = time.perf_counter()
+        for ex in exchanges:
+            url, content = ex["url"], ex["content"]
+            for old, new in ids.items():
+                url = url.replace(old, new)
+                content = content.replace(old, new)
+            answer = client.request(
+                ex["method"], url, headers=ex["headers"], content=content.encode() or None
+            )
+            # A made call gets a new id: later requests of the recording use the old one.
+            if ex["method"] == "POST" and answer.status_code < 300:
+                for old, new in zip(
+                    _CALL_ID.findall(ex["answer"]), _CALL_ID.findall(answer.text), strict=False
+                ):
+                    ids[old] = new
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    for label, extra in (("default", ()), ("strict", ("--uapi-strict",))):
+        times = suite_wall_time(args.runs, *extra)
+        print(
+            f"suite wall time, embedded, {label} profile: best {min(times):.2f} s, "
+            f"median {statistics.median(times):.2f} s over {args.runs} runs"
+        )
+
+    proc, url = start_server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            recorded = record_suite(url, Path(tmp) / "record.json")
+        exchanges = recorded["exchanges"]
+        bare = min(replay(exchanges) for _ in range(3))
+    finally:
+        proc.terminate()
+        proc.wait()
+    n = len(exchanges)
+    plugin_each = recorded["seconds"] / n * 1e6
+    bare_each = bare / n * 1e6
+    print(f"exchanges in the suite: {n}")
+    print(
+        f"plugin: {recorded['seconds']:.2f} s for the test loop = {plugin_each:.0f} us per "
+        f"exchange (fixtures, checks and reporting included)"
+    )
+    print(
+        f"bare httpx loop, same requests, same server: {bare:.2f} s = {bare_each:.0f} us "
+        "per exchange"
+    )
+    print(f"plugin / bare: {plugin_each / bare_each:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
