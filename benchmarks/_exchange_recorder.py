@@ -47,5 +47,6 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object
                     "content": request.content.decode("utf-8", "replace"),
                     "status": response.status_code if response is not None else None,
                     "answer": response.text if response is not None else "",
+                    "elapsed": exchange.elapsed,
                 }
             )

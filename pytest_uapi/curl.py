@@ -19,7 +19,10 @@ def mask_authorization(value: str) -> str:
 def curl_command(request: httpx.Request, secrets: tuple[str, ...] = ()) -> str:
     """The request as a one-line curl command; Authorization and any of ``secrets`` masked."""
     parts = ["curl", "-X", request.method]
-    for name, value in request.headers.multi_items():
+    # raw keeps each header name as it was sent (multi_items() would lower-case it).
+    for raw_name, raw_value in request.headers.raw:
+        name = raw_name.decode("latin-1")
+        value = raw_value.decode("latin-1")
         if name.lower() in _IMPLICIT:
             continue
         if name.lower() == "authorization":

@@ -99,7 +99,7 @@ def test_a_refused_client_fails_each_test_clearly(pytester: pytest.Pytester) -> 
             "    Received: 401 invalid_client",
             "    check --uapi-client-id and --uapi-client-secret",
             "*",
-            "    curl -X POST -H 'content-type: application/x-www-form-urlencoded' -d "
+            "    curl -X POST -H 'Content-Type: application/x-www-form-urlencoded' -d "
             "'grant_type=client_credentials&client_id=sandbox-client-12&client_secret=***' "
             "http://uapi.embedded/oauth/token.php",
         ]

@@ -143,7 +143,7 @@ def test_check_failure_is_rendered_without_traceback(pytester: pytest.Pytester) 
             "",
             "Reproduce with:",
             "",
-            "    curl -X GET -H 'authorization: Bearer ***' "
+            "    curl -X GET -H 'Authorization: Bearer ***' "
             "'http://uapi.embedded/uapi/phoneCalls/@me/0003*210'",
             "*= short test summary info =*",
         ]
@@ -184,7 +184,7 @@ def test_no_answer_is_rendered(pytester: pytest.Pytester) -> None:
             "",
             "Reproduce with:",
             "",
-            "    curl -X GET -H 'authorization: Bearer ***' "
+            "    curl -X GET -H 'Authorization: Bearer ***' "
             "'http://127.0.0.1:9/pbx/uapi/phoneCalls/@me/0003*210'",
         ]
     )

@@ -88,7 +88,7 @@ def test_a_failing_run(pytester: pytest.Pytester, broken_url: str) -> None:
     assert failed["failed_requirements"] == [FAILING]
     assert failed["requirements"] == [FAILING, "errors.body", "errors.no_side_effects"]
     assert "Wrong error code" in failed["message"] and "Received: wrong_code" in failed["message"]
-    assert failed["curl"].startswith("curl -X PUT -H 'authorization: Bearer ***'")
+    assert failed["curl"].startswith("curl -X PUT -H 'Authorization: Bearer ***'")
     exchanges = failed["exchanges"]
     assert [x["method"] for x in exchanges[:2]] == ["POST", "GET"]  # the call being prepared
     refused = next(x for x in exchanges if x["method"] == "PUT")

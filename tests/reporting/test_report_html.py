@@ -163,7 +163,7 @@ def test_a_person_reads_the_failing_report_in_a_browser(
     message = first.by_class("message")[0].text
     assert "Wrong error code" in message and "Received: wrong_code" in message
     curl = first.by_class("curl")[0].text
-    assert curl.startswith("curl -X PUT -H 'authorization: Bearer ***' -H 'content-type: ")
+    assert curl.startswith("curl -X PUT -H 'Authorization: Bearer ***' -H 'Content-Type: ")
     assert f"'{broken_url}/uapi/phoneCalls/12/0003*210/" in curl
     assert "sandbox-token-12" not in dom.text
 
