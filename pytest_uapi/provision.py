@@ -131,10 +131,22 @@ class CallProvisioner:
             values["view_id"] = call.view_id
         return values
 
-    def send(self, spec: RequestSpec, *, auth: bool | str = True) -> Exchange:
-        """Send a built request and return the recorded exchange."""
+    def send(
+        self,
+        spec: RequestSpec,
+        *,
+        auth: bool | str = True,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> Exchange:
+        """Send a built request (or ``content`` in place of its JSON body); the exchange."""
         kwargs: dict[str, Any] = {"params": dict(spec.params) or None, "auth": auth}
-        if spec.body is not None:
+        if headers:
+            kwargs["headers"] = dict(headers)
+        if content is not None:
+            kwargs["content"] = content
+            kwargs["headers"] = {"Content-Type": "application/json", **kwargs.get("headers", {})}
+        elif spec.body is not None:
             kwargs["json"] = spec.body
         self.client.request(spec.method, spec.path, **kwargs)
         exchange: Exchange = self.client.exchanges[-1]

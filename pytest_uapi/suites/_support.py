@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pytest_uapi import checks
 from pytest_uapi.contract import Requirement, load_contract
 from pytest_uapi.exchange import Exchange
 from pytest_uapi.provision import (
@@ -196,3 +197,31 @@ def new_marked_calls(
         if body.get("nonce") == marker or marker in caller_ids:
             made.append(call_id)
     return made
+
+
+def expect_rejection(
+    calls: CallProvisioner,
+    operation: str,
+    change: Mapping[str, Any] | None,
+    statuses: Iterable[int],
+    codes: tuple[str, ...] | None,
+    requirement: str,
+    *,
+    auth: bool | str = True,
+    headers: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+) -> None:
+    """Send ``operation`` with ``change``: it must be refused with one of ``statuses``, the D25
+    error body and (when given) one of ``codes``, and leave everything as it was (D27)."""
+    call, spec = prepare(calls, operation, change)
+    before = snapshot(calls, call)
+    exchange = calls.send(spec, auth=auth, headers=headers, content=content)
+    if call is None:
+        calls.adopt(exchange)  # a server that made the call anyway: hang it up at teardown
+    checks.error_answer(exchange, tuple(statuses), codes, requirement)
+    after = snapshot(calls, call)
+    if call is None:
+        made = new_marked_calls(calls, before, after, marker_of(spec))
+        checks.unchanged([], made, exchange, "the calls of the caller's extension")
+    else:
+        checks.unchanged(before, after, exchange, "the call")

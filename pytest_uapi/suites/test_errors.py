@@ -3,22 +3,12 @@ and code (profile-aware spellings, D7), the error body (D25), and nothing change
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pytest_uapi import checks
 from pytest_uapi.contract import Profile, Requirement
 from pytest_uapi.provision import CallProvisioner
-from pytest_uapi.suites._support import (
-    CONTRACT,
-    cause_change,
-    marker_of,
-    new_marked_calls,
-    param,
-    prepare,
-    snapshot,
-)
+from pytest_uapi.suites._support import CONTRACT, cause_change, expect_rejection, param
 
 CASES = [
     param(
@@ -43,17 +33,11 @@ def test_error_code(
     uapi_calls: CallProvisioner,
     uapi_profile: Profile,
 ) -> None:
-    call, spec = prepare(uapi_calls, operation, cause_change(requirement, cause))
-    before: Any = snapshot(uapi_calls, call)
-    exchange = uapi_calls.send(spec)
-    if call is None:
-        uapi_calls.adopt(exchange)  # a server that made the call anyway: hang it up later
-    checks.error_answer(
-        exchange, (400,), requirement.accepted_codes(uapi_profile.name), requirement.id
+    expect_rejection(
+        uapi_calls,
+        operation,
+        cause_change(requirement, cause),
+        (400,),
+        requirement.accepted_codes(uapi_profile.name),
+        requirement.id,
     )
-    after: Any = snapshot(uapi_calls, call)
-    if call is None:
-        made = new_marked_calls(uapi_calls, before, after, marker_of(spec))
-        checks.unchanged([], made, exchange, "the calls of the caller's extension")
-    else:
-        checks.unchanged(before, after, exchange, "the call")

@@ -9,15 +9,13 @@ import pytest
 
 from pytest_uapi import checks
 from pytest_uapi.provision import CallProvisioner
+from pytest_uapi.requests import REMOVE
 from pytest_uapi.suites._support import (
     ACTIONS,
     CONTRACT,
     OPERATIONS,
-    marker_of,
-    new_marked_calls,
+    expect_rejection,
     param,
-    prepare,
-    snapshot,
 )
 
 # D8: values of the wrong JSON type for each rule's field. Array-valued rules get a scalar.
@@ -50,37 +48,10 @@ WRONG_TYPES = [
 ]
 
 
-def _rejected(
-    uapi_calls: CallProvisioner,
-    operation: str,
-    change: dict[str, Any],
-    requirement: str,
-    content: bytes | None = None,
-) -> None:
-    call, spec = prepare(uapi_calls, operation, change)
-    before = snapshot(uapi_calls, call)
-    if content is None:
-        exchange = uapi_calls.send(spec)
-    else:
-        uapi_calls.client.request(
-            spec.method, spec.path, content=content, headers={"Content-Type": "application/json"}
-        )
-        exchange = uapi_calls.client.exchanges[-1]
-    if call is None:
-        uapi_calls.adopt(exchange)
-    checks.error_answer(exchange, (400,), None, requirement)
-    after = snapshot(uapi_calls, call)
-    if call is None:
-        made = new_marked_calls(uapi_calls, before, after, marker_of(spec))
-        checks.unchanged([], made, exchange, "the calls of the caller's extension")
-    else:
-        checks.unchanged(before, after, exchange, "the call")
-
-
 @pytest.mark.parametrize(("operation", "field", "kind"), WRONG_TYPES)
 def test_wrong_type(operation: str, field: str, kind: str, uapi_calls: CallProvisioner) -> None:
     value = _wrong_values(_body_fields(operation)[field])[kind]
-    _rejected(uapi_calls, operation, {field: value}, "robustness.wrong_type")
+    expect_rejection(uapi_calls, operation, {field: value}, (400,), None, "robustness.wrong_type")
 
 
 @pytest.mark.parametrize(
@@ -98,7 +69,9 @@ def test_malformed_json(operation: str, uapi_calls: CallProvisioner) -> None:
     # A valid body cut short: the most common way a client sends broken JSON.
     action = CONTRACT.operations[operation].body.get("action", "")
     truncated = f'{{"action": "{action}", "sendCallTo": "0003'.encode()
-    _rejected(uapi_calls, operation, {}, "robustness.malformed_json", content=truncated)
+    expect_rejection(
+        uapi_calls, operation, {}, (400,), None, "robustness.malformed_json", content=truncated
+    )
 
 
 _ACTION_REQS = ("robustness.unknown_action", checks.ERROR_BODY, checks.NO_SIDE_EFFECTS)
@@ -108,7 +81,14 @@ _ACTION_REQS = ("robustness.unknown_action", checks.ERROR_BODY, checks.NO_SIDE_E
     "operation", [param(op, id=op, requirements=_ACTION_REQS) for op in ACTIONS]
 )
 def test_unknown_action(operation: str, uapi_calls: CallProvisioner) -> None:
-    _rejected(uapi_calls, operation, {"body.action": "Teleport"}, "robustness.unknown_action")
+    expect_rejection(
+        uapi_calls,
+        operation,
+        {"body.action": "Teleport"},
+        (400,),
+        None,
+        "robustness.unknown_action",
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,6 +99,6 @@ def test_unknown_action(operation: str, uapi_calls: CallProvisioner) -> None:
     ],
 )
 def test_missing_action(operation: str, uapi_calls: CallProvisioner) -> None:
-    from pytest_uapi.requests import REMOVE
-
-    _rejected(uapi_calls, operation, {"body.action": REMOVE}, "robustness.missing_action")
+    expect_rejection(
+        uapi_calls, operation, {"body.action": REMOVE}, (400,), None, "robustness.missing_action"
+    )

@@ -3,8 +3,6 @@ user's token cannot act on the user's calls or extensions, and none of it change
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pytest_uapi import checks
@@ -13,11 +11,9 @@ from pytest_uapi.provision import CallProvisioner, skip_precondition
 from pytest_uapi.suites._support import (
     ACTIONS,
     OPERATIONS,
-    marker_of,
-    new_marked_calls,
+    expect_rejection,
     param,
     prepare,
-    snapshot,
 )
 
 ACCESS_DENIED = ("access_denied",)
@@ -42,43 +38,15 @@ CASES = [
 ]
 
 
-def _send_and_compare(
-    uapi_calls: CallProvisioner,
-    operation: str,
-    statuses: tuple[int, ...],
-    codes: tuple[str, ...] | None,
-    requirement: str,
-    *,
-    change: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    auth: bool | str = True,
-) -> None:
-    call, spec = prepare(uapi_calls, operation, change)
-    before = snapshot(uapi_calls, call)
-    kwargs: dict[str, Any] = {"params": dict(spec.params) or None, "auth": auth}
-    if headers:
-        kwargs["headers"] = headers
-    uapi_calls.client.request(spec.method, spec.path, json=spec.body, **kwargs)
-    exchange = uapi_calls.client.exchanges[-1]
-    if call is None:
-        uapi_calls.adopt(exchange)
-    checks.error_answer(exchange, statuses, codes, requirement)
-    after = snapshot(uapi_calls, call)
-    if call is None:
-        made = new_marked_calls(uapi_calls, before, after, marker_of(spec))
-        checks.unchanged([], made, exchange, "the calls of the caller's extension")
-    else:
-        checks.unchanged(before, after, exchange, "the call")
-
-
 @pytest.mark.parametrize(("operation", "case"), CASES)
 def test_refused_credentials(
     operation: str, case: str, uapi_calls: CallProvisioner, uapi_profile: Profile
 ) -> None:
     requirement, headers, auth = _CREDENTIALS[case]
-    _send_and_compare(
+    expect_rejection(
         uapi_calls,
         operation,
+        None,
         uapi_profile.auth_statuses,
         ACCESS_DENIED,
         requirement,
@@ -105,8 +73,8 @@ def test_cross_user_call(operation: str, uapi_calls: CallProvisioner) -> None:
     second = uapi_calls.target.second_token
     if not second:
         skip_precondition("the target profile names no second user (second_token)")
-    _send_and_compare(
-        uapi_calls, operation, _ANY_4XX, None, "security.cross_user_call", auth=second
+    expect_rejection(
+        uapi_calls, operation, None, _ANY_4XX, None, "security.cross_user_call", auth=second
     )
 
 
