@@ -72,13 +72,19 @@ def test_bulk_without_calls(
         skip_precondition(f"the ringing terminal {extension} has calls; the bulk check needs none")
     _, spec = prepare(uapi_calls, operation, {"path.extension": extension}, bulk=True)
     exchange = uapi_calls.send(spec)
+    assert exchange.response is not None
+    if exchange.response.status_code != (requirement.expect or 204) and uapi_calls.list_ids(
+        extension
+    ):
+        # Another client made a call there between the listing and the request (a shared
+        # target under xdist): the precondition no longer held, so this proves nothing.
+        skip_precondition(f"a call appeared on {extension} during the check")
     checks.status(
         exchange,
         (requirement.expect or 204,),
         requirement.id,
         title="Wrong status for a bulk action with no calls",
     )
-    assert exchange.response is not None
     checks.require(
         not exchange.response.content,
         CheckFailure(
