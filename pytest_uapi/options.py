@@ -148,7 +148,9 @@ def add_options(parser: pytest.Parser) -> None:
                 default=None,
                 help=f"{option.help} {twins}",
             )
-            parser.addini(option.ini, option.help, type="bool", default=None)
+            # A string, parsed by parse_bool: pytest's own "bool" ini type words its errors
+            # differently from one version to the next and without naming the setting.
+            parser.addini(option.ini, option.help, default=None)
         else:
             group.addoption(
                 option.cli,

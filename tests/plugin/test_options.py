@@ -189,7 +189,7 @@ REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
             "bare value",
         ),
         (REMOTE, {"UAPI_STRICT": "maybe"}, "", "UAPI_STRICT: not a boolean: 'maybe'; use 1/tr*"),
-        (REMOTE, {}, "uapi_insecure = maybe", "ini option uapi_insecure: *; fix the config file"),
+        (REMOTE, {}, "uapi_insecure = maybe", "ini option uapi_insecure: not a boolean: 'maybe'*"),
         (
             (*REMOTE, "--uapi-insecure", "--uapi-ca-bundle", "ca.pem"),
             {},
