@@ -418,18 +418,7 @@ class _Resolver:
             raise pytest.UsageError(f"{option.where(source)}: {exc}") from None
 
     def flag(self, name: str) -> bool:
-        option = BY_NAME[name]
-        found = _raw(self.config, option)
-        key = option.dest.removeprefix("uapi_")
-        if found is None:
-            self.sources[key] = "default"
-            return False
-        value, source = found
-        self.sources[key] = source
-        try:
-            return parse_bool(value)
-        except ValueError as exc:
-            raise pytest.UsageError(f"{option.where(source)}: {exc}") from None
+        return self.parsed(name, parse_bool, False)
 
     def path(self, name: str) -> Path | None:
         option = BY_NAME[name]
