@@ -403,15 +403,18 @@ class _Resolver:
     def get(self, name: str) -> tuple[str | bool, str] | None:
         return _raw(self.config, BY_NAME[name])
 
-    def parsed(self, name: str, parse: Callable[[str], T], default: T) -> T:
+    def _found(self, name: str) -> tuple[Option, tuple[str | bool, str] | None]:
+        """The setting's option and raw value, remembering where it came from."""
         option = BY_NAME[name]
         found = _raw(self.config, option)
-        key = option.dest.removeprefix("uapi_")
+        self.sources[option.dest.removeprefix("uapi_")] = found[1] if found else "default"
+        return option, found
+
+    def parsed(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        option, found = self._found(name)
         if found is None:
-            self.sources[key] = "default"
             return default
         value, source = found
-        self.sources[key] = source
         try:
             return parse(str(value))
         except ValueError as exc:
@@ -421,14 +424,10 @@ class _Resolver:
         return self.parsed(name, parse_bool, False)
 
     def path(self, name: str) -> Path | None:
-        option = BY_NAME[name]
-        found = _raw(self.config, option)
-        key = option.dest.removeprefix("uapi_")
+        _, found = self._found(name)
         if found is None:
-            self.sources[key] = "default"
             return None
         value, source = found
-        self.sources[key] = source
         return _base_dir(self.config, source) / Path(str(value)).expanduser()
 
 
