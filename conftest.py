@@ -6,10 +6,22 @@ The project's own tests drive the plugin through pytester; a developer's own UAP
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
+# Inner in-process pytester runs forget the modules they imported, and libraries that import
+# lazily then mix two copies of a module: httpx would no longer recognize the httpcore
+# exceptions of a later run. Imported once here, these are part of what every inner run starts
+# with.
+import httpcore  # noqa: F401
+import httpx  # noqa: F401
 import pytest
+
+# Hypothesis' pytest plugin, when installed, imports all of Hypothesis (with assertion
+# rewriting) in each inner run otherwise: about a second per run.
+with contextlib.suppress(ImportError):
+    import hypothesis  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

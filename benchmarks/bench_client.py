@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 import httpx
 
-from pytest_uapi.client import UapiClient, open_session
-from pytest_uapi.options import Settings
-from pytest_uapi.target import load_target
+from pytest_uapi.settings.resolve import Settings
+from pytest_uapi.settings.target import load_target
+from pytest_uapi.transport.client import UapiClient
+from pytest_uapi.transport.connect import open_session
 
 TOKEN = "sandbox-token-12"
 PATH = "/uapi/phoneCalls/12/0003*210"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_uapi.options import OPTIONS
+from pytest_uapi.settings.options import OPTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -21,7 +21,7 @@ def test_readme_starts_with_the_two_setup_commands() -> None:
 
 @pytest.mark.parametrize("option", OPTIONS, ids=lambda o: o.name)
 def test_readme_options_table_lists_every_option(option: object) -> None:
-    from pytest_uapi.options import Option
+    from pytest_uapi.settings.options import Option
 
     assert isinstance(option, Option)
     rows = (line for line in README.splitlines() if line.startswith(f"| `{option.cli}"))

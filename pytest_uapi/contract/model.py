@@ -121,6 +121,9 @@ class Support:
     call_path: str
     hangup_statuses: tuple[int, ...]
     onhold_body: Mapping[str, Any]
+    token_path: str
+    view_status: Mapping[str, str]
+    """D23 statuses by state name (``ringing``, ``on_call``), as strings."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,8 @@ def parse_contract(text: str) -> Contract:
             call_path=support["call_path"],
             hangup_statuses=tuple(support["hangup_statuses"]),
             onhold_body=support["onhold_body"],
+            token_path=support["token_path"],
+            view_status=dict(support["view_status"]),
         ),
     )
     _validate(contract)

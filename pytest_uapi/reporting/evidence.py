@@ -9,33 +9,21 @@ survive xdist's serialization, and unlike ``user_properties`` they stay out of J
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..curl import MASK, curl_command, mask_authorization
+from ..transport.curl import curl_command
+from ..transport.exchange import CheckFailure
+from ..transport.redaction import REPORT_BODY_LIMIT, body_text, cut, mask, mask_authorization
 
 if TYPE_CHECKING:
     from ..contract import Contract
-    from ..exchange import Exchange
+    from ..transport.exchange import Exchange
 
 EVIDENCE = "uapi_evidence"
-MARKER = "uapi_requirement"
 REQUIREMENT_PROPERTY = "uapi.requirement"
-BODY_LIMIT = 4096
-"""Characters of a body kept in the JSON report: enough for any contract answer, bounded for
-a server that answers megabytes."""
-
-
-def marker_requirements(item: pytest.Item) -> tuple[str, ...]:
-    """The item's requirement ids, closest marker first, each once."""
-    ids: list[str] = []
-    for marker in item.iter_markers(MARKER):
-        ids += [str(a) for a in marker.args if str(a) not in ids]
-    return tuple(ids)
 
 
 def junit_properties(ids: Sequence[str], contract: Contract, profile: str) -> list[tuple[str, str]]:
@@ -56,37 +44,19 @@ def junit_properties(ids: Sequence[str], contract: Contract, profile: str) -> li
 
 def failed_requirements(exc: BaseException | None, markers: Sequence[str]) -> list[str]:
     """The ids a failure proves: a CheckFailure's own, else the test's primary requirement."""
-    failures = sys.modules.get("pytest_uapi.failures")
-    if failures is not None and isinstance(exc, failures.CheckFailure) and exc.requirements:
+    if isinstance(exc, CheckFailure) and exc.requirements:
         return list(dict.fromkeys(exc.requirements))
     return list(markers[:1])
 
 
 def failure_curl(exc: BaseException | None, secrets: Sequence[str]) -> str | None:
-    failures = sys.modules.get("pytest_uapi.failures")
-    if failures is None or not isinstance(exc, failures.CheckFailure) or exc.exchange is None:
+    if not isinstance(exc, CheckFailure) or exc.exchange is None:
         return None
-    return curl_command(exc.exchange.request, tuple(secrets))
+    return curl_command(exc.exchange.request, secrets)
 
 
-def mask(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
-
-
-def cut(text: str, limit: int = BODY_LIMIT) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
-
-
-def _text(raw: bytes) -> str:
-    try:
-        return json.dumps(json.loads(raw), ensure_ascii=False)
-    except ValueError:
-        return raw.decode("utf-8", errors="replace")
+def _report_text(raw: bytes, secrets: Sequence[str]) -> str:
+    return cut(mask(body_text(raw), secrets), REPORT_BODY_LIMIT)
 
 
 def _headers(items: Iterable[tuple[str, str]], secrets: Sequence[str]) -> dict[str, str]:
@@ -109,7 +79,7 @@ def exchange_record(exchange: Exchange, secrets: Sequence[str]) -> dict[str, Any
     if response is not None:
         response_headers = _headers(response.headers.multi_items(), secrets)
         try:
-            response_body = cut(mask(_text(response.content), secrets))
+            response_body = _report_text(response.content, secrets)
         except Exception:  # a streamed body that was never read has nothing to show
             response_body = None
     return {
@@ -117,7 +87,7 @@ def exchange_record(exchange: Exchange, secrets: Sequence[str]) -> dict[str, Any
         "url": mask(str(request.url), secrets),
         "status": response.status_code if response is not None else None,
         "request_headers": _headers(request.headers.multi_items(), secrets),
-        "request_body": cut(mask(_text(request.content), secrets)) if request.content else None,
+        "request_body": _report_text(request.content, secrets) if request.content else None,
         "response_headers": response_headers,
         "response_body": response_body,
         "error": mask(exchange.error, secrets) if exchange.error else None,

@@ -11,26 +11,22 @@ from typing import Any
 
 import pytest
 
-from pytest_uapi import checks
-from pytest_uapi.contract import Requirement, load_contract
-from pytest_uapi.exchange import Exchange
-from pytest_uapi.provision import (
+from pytest_uapi.checking import checks
+from pytest_uapi.checking.marks import covers
+from pytest_uapi.checking.provision import (
     SETTLE_INTERVAL,
     SETTLE_SECONDS,
     Call,
     CallProvisioner,
     skip_precondition,
 )
-from pytest_uapi.requests import REMOVE, RequestSpec, build
+from pytest_uapi.checking.request_spec import REMOVE, RequestSpec, build
+from pytest_uapi.contract import Requirement, load_contract
+from pytest_uapi.transport.exchange import Exchange
 
 CONTRACT = load_contract()
 OPERATIONS = tuple(CONTRACT.operations)
 ACTIONS = tuple(name for name, op in CONTRACT.operations.items() if op.is_action)
-
-
-def covers(*requirement_ids: str) -> pytest.MarkDecorator:
-    """The requirements a test proves (reports and JUnit properties read this marker)."""
-    return pytest.mark.uapi_requirement(*requirement_ids)
 
 
 def param(*values: Any, id: str, requirements: Iterable[str]) -> Any:
@@ -164,7 +160,7 @@ def snapshot(calls: CallProvisioner, call: Call | None) -> Any:
         return calls.read(call.id)
     ids = calls.list_ids(calls.target.caller)
     if ids is None:
-        skip_precondition("listing the caller's calls failed", calls.client.exchanges[-1])
+        skip_precondition("listing the caller's calls failed", calls.client.last)
     return sorted(ids or [])
 
 

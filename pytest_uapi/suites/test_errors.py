@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_uapi import checks
+from pytest_uapi.checking import checks
+from pytest_uapi.checking.provision import CallProvisioner
 from pytest_uapi.contract import Profile, Requirement
-from pytest_uapi.provision import CallProvisioner
 from pytest_uapi.suites._support import CONTRACT, cause_change, expect_rejection, param
 
 CASES = [

@@ -7,18 +7,16 @@ from typing import Any
 
 import pytest
 
-from pytest_uapi import checks
-from pytest_uapi.contract import Profile
-from pytest_uapi.contract.schemas import ack_schema, self_schema
-from pytest_uapi.exchange import Exchange
-from pytest_uapi.failures import CheckFailure
-from pytest_uapi.provision import (
+from pytest_uapi.checking import checks
+from pytest_uapi.checking.provision import (
     CallProvisioner,
     extract_call,
     self_link,
     skip_precondition,
     status_text,
 )
+from pytest_uapi.contract import Profile
+from pytest_uapi.contract.schemas import ack_schema, self_schema
 from pytest_uapi.suites._support import (
     CONTRACT,
     OPERATIONS,
@@ -32,6 +30,7 @@ from pytest_uapi.suites._support import (
     takes_part,
     wait_for,
 )
+from pytest_uapi.transport.exchange import CheckFailure, Exchange
 
 
 def _params(suffix: str, *more: str) -> list[Any]:
@@ -85,8 +84,7 @@ def _follow(uapi_calls: CallProvisioner, ack: dict[str, Any]) -> tuple[Exchange,
     link = self_link(ack)
     if link is None:
         return None
-    uapi_calls.client.request("GET", link)
-    return uapi_calls.client.exchanges[-1], link
+    return uapi_calls.client.request("GET", link), link
 
 
 @pytest.mark.parametrize("operation", _params("self_link", checks.JSON_BODY))
@@ -148,17 +146,20 @@ def test_effect(operation: str, uapi_calls: CallProvisioner) -> None:
         expected = f"{target} in a view's source or destination"
     elif op.effect == "off_hold":
         view_id = performed.call.view_id if performed.call else ""
+        on_call = CONTRACT.support.view_status["on_call"]
 
         def off_hold(call: dict[str, Any]) -> bool:
             views = [v for v in call.get("phoneCallView", []) if isinstance(v, dict)]
             return any(
-                str(v.get("id")) == view_id and v.get("onHold") is None and status_text(v) == "5"
+                str(v.get("id")) == view_id
+                and v.get("onHold") is None
+                and status_text(v) == on_call
                 for v in views
             )
 
         seen = wait_for(read, off_hold)
         ok = seen is not None and off_hold(seen)
-        expected = f"view {view_id!r} without onHold and with status 5"
+        expected = f"view {view_id!r} without onHold and with status {on_call}"
     else:  # call_made
         view = body["phoneCallView"][0]
 
@@ -183,6 +184,6 @@ def test_effect(operation: str, uapi_calls: CallProvisioner) -> None:
             expected=expected,
             received=f"the call as listed: {seen!r}" if seen is not None else "no call to read",
             requirements=(requirement,),
-            exchange=uapi_calls.client.exchanges[-1],
+            exchange=uapi_calls.client.last,
         ),
     )

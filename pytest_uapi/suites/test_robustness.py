@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from pytest_uapi import checks
-from pytest_uapi.provision import CallProvisioner
-from pytest_uapi.requests import REMOVE
+from pytest_uapi.checking import checks
+from pytest_uapi.checking.provision import CallProvisioner
+from pytest_uapi.checking.request_spec import REMOVE
 from pytest_uapi.suites._support import (
     ACTIONS,
     CONTRACT,

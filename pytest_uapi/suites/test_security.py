@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_uapi import checks
+from pytest_uapi.checking import checks
+from pytest_uapi.checking.provision import CallProvisioner, skip_precondition
 from pytest_uapi.contract import Profile
-from pytest_uapi.provision import CallProvisioner, skip_precondition
 from pytest_uapi.suites._support import (
     ACTIONS,
     OPERATIONS,
@@ -98,7 +98,6 @@ def test_cross_user_extension(operation: str, uapi_calls: CallProvisioner) -> No
         "body.phoneCallView.0.source": [target.colleague],
     }
     _call, spec = prepare(uapi_calls, operation, change)
-    uapi_calls.send(spec)
-    exchange = uapi_calls.client.exchanges[-1]
+    exchange = uapi_calls.send(spec)
     uapi_calls.adopt(exchange)
     checks.error_answer(exchange, _ANY_4XX, None, "security.cross_user_extension")

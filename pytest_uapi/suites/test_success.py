@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_uapi import checks
+from pytest_uapi.checking import checks
+from pytest_uapi.checking.provision import CallProvisioner, skip_precondition
 from pytest_uapi.contract import Profile, Requirement
-from pytest_uapi.failures import CheckFailure
-from pytest_uapi.provision import CallProvisioner, skip_precondition
 from pytest_uapi.suites._support import (
     CONTRACT,
     param,
@@ -17,6 +16,7 @@ from pytest_uapi.suites._support import (
     prepare,
     success_statuses,
 )
+from pytest_uapi.transport.exchange import CheckFailure
 
 _SUCCESS = CONTRACT.by_category("success")
 
@@ -66,7 +66,7 @@ def test_bulk_without_calls(
     ids = uapi_calls.list_ids(extension)
     if ids is None:
         skip_precondition(
-            "listing the calls of the ringing terminal failed", uapi_calls.client.exchanges[-1]
+            "listing the calls of the ringing terminal failed", uapi_calls.client.last
         )
     if ids:
         skip_precondition(f"the ringing terminal {extension} has calls; the bulk check needs none")

@@ -16,6 +16,9 @@ import pytest
 
 from . import servers
 
+# Subprocess-heavy or long: `pytest -m "not slow"` leaves it out of the quick loop.
+pytestmark = pytest.mark.slow
+
 TOKEN = "t0ken-SECRET-123"
 TIMEOUT = 1.0
 SESSION = 3.0

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,15 @@ from pytest_uapi.reference.faults import catalogue
 ALTERNATIVES = {"alternatives:default": (), "alternatives:strict": ("--uapi-strict",)}
 
 
-def _session(args: Sequence[str], where: Path) -> tuple[int, list[dict[str, Any]]]:
-    """One pytest session in ``where``; its exit code and its test cases from JUnit XML."""
+Session = Callable[[Sequence[str]], tuple[int, Path]]
+"""Runs one pytest session with these arguments; its exit code and its JUnit XML file."""
+
+
+def _main_session(args: Sequence[str]) -> tuple[int, Path]:
+    """One pytest session in this process, in a fresh directory (no project settings)."""
+    where = Path(tempfile.mkdtemp(prefix="uapi-mutant-"))
     xml = where / "junit.xml"
-    (where / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")  # no project settings
+    (where / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     previous = Path.cwd()
     os.chdir(where)
     try:
@@ -44,14 +49,19 @@ def _session(args: Sequence[str], where: Path) -> tuple[int, list[dict[str, Any]
             code = pytest.main(["-q", "-p", "no:cacheprovider", "--junitxml", str(xml), *args])
     finally:
         os.chdir(previous)
-    cases = []
+    return int(code), xml
+
+
+def cases(xml: Path) -> list[dict[str, Any]]:
+    """The test cases of a JUnit XML file: id, outcome, failure text."""
+    found = []
     if xml.exists():
         for case in ET.parse(xml).getroot().iter("testcase"):
             failure = case.find("failure")
             if failure is None:
                 failure = case.find("error")
             skipped = case.find("skipped")
-            cases.append(
+            found.append(
                 {
                     "id": f"{case.get('classname', '').rsplit('.', 1)[-1]}.py::{case.get('name')}",
                     "outcome": "failed"
@@ -62,35 +72,33 @@ def _session(args: Sequence[str], where: Path) -> tuple[int, list[dict[str, Any]
                     "text": (failure.text or "") if failure is not None else "",
                 }
             )
-    return int(code), cases
+    return found
 
 
-def run_fault(name: str) -> dict[str, Any]:
+def fault_args(name: str) -> tuple[list[str], str | None]:
+    """The suite's arguments that serve ``name``, and the requirement it breaks (None for the
+    alternatives runs, which run the whole suite)."""
+    if name in ALTERNATIVES:
+        return ["--uapi-url", "embedded", "--uapi-fault", "alternatives", *ALTERNATIVES[name]], None
+    requirement = catalogue()[name].requirement
+    args = ["--uapi-url", "embedded", "--uapi-fault", name, "--uapi-requirement", requirement]
+    return args, requirement
+
+
+def run_fault(name: str, session: Session = _main_session) -> dict[str, Any]:
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="uapi-mutant-") as tmp:
-        if name in ALTERNATIVES:
-            args = ["--uapi-url", "embedded", "--uapi-fault", "alternatives", *ALTERNATIVES[name]]
-            requirement = None
-        else:
-            requirement = catalogue()[name].requirement
-            args = [
-                "--uapi-url",
-                "embedded",
-                "--uapi-fault",
-                name,
-                "--uapi-requirement",
-                requirement,
-            ]
-        code, cases = _session(args, Path(tmp))
+    args, requirement = fault_args(name)
+    code, xml = session(args)
+    found = cases(xml)
     marker = f"Requirement: {requirement} (" if requirement else None
-    failed = [c for c in cases if c["outcome"] == "failed"]
+    failed = [c for c in found if c["outcome"] == "failed"]
     return {
         "name": name,
         "requirement": requirement,
         "exit_code": code,
-        "tests": len(cases),
+        "tests": len(found),
         "failed": [c["id"] for c in failed],
-        "skipped": [c["id"] for c in cases if c["outcome"] == "skipped"],
+        "skipped": [c["id"] for c in found if c["outcome"] == "skipped"],
         "killing": [c["id"] for c in failed if marker and marker in c["text"]],
         "seconds": round(time.perf_counter() - started, 3),
     }

@@ -1,25 +1,45 @@
 """The suite's power, proven: every mutant of the reference server is failed by a test that
 names the requirement it breaks, every requirement has a mutant, and the alternatives variant
-passes the default profile and fails the strict one."""
+passes the default profile and fails the strict one.
+
+Each mutant is its own test (an in-process pytest session through pytester), so xdist spreads
+the proof over its workers like any other test.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+# In-process sessions forget the modules they import; imported here once, the reference server
+# and the suite's helpers are not imported again (half a second) for every mutant.
+import pytest_uapi.reference.app
+import pytest_uapi.suites._support
+import pytest_uapi.transport.embedded  # noqa: F401
 from pytest_uapi.contract import load_contract
 from pytest_uapi.reference.faults import catalogue
 from tests.mutants.kill_table import DOC, summary
-from tests.mutants.runner import all_names, run_all
+from tests.mutants.runner import Session, run_fault
 
 FAULTS = list(catalogue())
 
 
-@pytest.fixture(scope="session")
-def results() -> dict[str, dict[str, Any]]:
-    """Every mutant run once (split over two processes), shared by the assertions below."""
-    return run_all(all_names(), jobs=2)
+@pytest.fixture
+def session(pytester: pytest.Pytester) -> Session:
+    """One pytest session of the shipped suite, in pytester's directory and process."""
+
+    def run(args: Sequence[str]) -> tuple[int, Path]:
+        pytester.makeini("[pytest]\n")  # none of the project's settings
+        xml = pytester.path / "junit.xml"
+        result = pytester.runpytest_inprocess(
+            "-q", "-p", "no:cacheprovider", "--assert=plain", "--junitxml", str(xml), *args
+        )
+        return int(result.ret), xml
+
+    return run
 
 
 def test_every_requirement_has_a_mutant() -> None:
@@ -33,9 +53,10 @@ def test_every_mutant_names_a_known_requirement() -> None:
     assert {fault.requirement for fault in catalogue().values()} <= ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FAULTS)
-def test_mutant_is_killed_for_its_requirement(name: str, results: dict[str, Any]) -> None:
-    result = results[name]
+def test_mutant_is_killed_for_its_requirement(name: str, session: Session) -> None:
+    result = run_fault(name, session)
     assert result["exit_code"] == pytest.ExitCode.TESTS_FAILED, result
     assert result["killing"], (
         f"{name} survived: no failing test named {result['requirement']} "
@@ -43,24 +64,28 @@ def test_mutant_is_killed_for_its_requirement(name: str, results: dict[str, Any]
     )
 
 
-def test_alternatives_pass_the_default_profile(results: dict[str, Any]) -> None:
-    default = results["alternatives:default"]
+@pytest.mark.slow
+def test_alternatives_pass_the_default_profile(session: Session) -> None:
+    default = run_fault("alternatives:default", session)
     assert default["exit_code"] == pytest.ExitCode.OK, default["failed"]
     assert default["tests"] > 200
     assert not default["failed"]
     assert not default["skipped"]
 
 
-def test_alternatives_fail_the_strict_profile(results: dict[str, Any]) -> None:
-    strict = results["alternatives:strict"]
+@pytest.mark.slow
+def test_alternatives_fail_the_strict_profile(session: Session) -> None:
+    strict = run_fault("alternatives:strict", session)
     assert strict["exit_code"] == pytest.ExitCode.TESTS_FAILED
     assert strict["failed"]
 
 
-def test_kill_table_lists_every_mutant(results: dict[str, Any]) -> None:
+def test_kill_table_lists_every_mutant() -> None:
     text = DOC.read_text(encoding="utf-8")
     missing = [name for name in FAULTS if f"`{name}`" not in text]
     assert not missing, (
         f"regenerate docs/kill-table.md (python -m tests.mutants.kill_table): {missing}"
     )
-    assert f"**{summary(results)}**" in text
+    # Every mutant's own test above proves it killed; the table must say all of them are.
+    killed: dict[str, dict[str, Any]] = {name: {"killing": [name]} for name in FAULTS}
+    assert f"**{summary(killed)}**" in text

@@ -12,12 +12,12 @@ GET_CALLS = """
 import json
 
 def test_get(uapi_client, uapi_base_url):
-    response = uapi_client.request("GET", "/uapi/phoneCalls/@me/0003*210")
+    exchange = uapi_client.request("GET", "/uapi/phoneCalls/@me/0003*210")
+    response = exchange.response
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
     json.loads(response.content)
-    exchange = uapi_client.exchanges[-1]
-    assert exchange.response is response
+    assert uapi_client.exchanges[-1] is exchange
     assert exchange.request.url.raw_path.endswith(b"/uapi/phoneCalls/@me/0003*210")
     assert str(exchange.request.url).startswith(uapi_base_url)
     print("BASE", uapi_base_url)
@@ -46,7 +46,7 @@ def test_fixture_values(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_values="""
         from pytest_uapi.contract import Contract, Profile
-        from pytest_uapi.target import Target
+        from pytest_uapi.settings.target import Target
 
         def test_values(uapi_target, uapi_profile, uapi_contract, uapi_token, uapi_client):
             assert isinstance(uapi_target, Target) and uapi_target.caller == "0003*210"
@@ -112,7 +112,7 @@ def test_check_failure_is_rendered_without_traceback(pytester: pytest.Pytester) 
     requirement = load_contract().requirements[0]
     pytester.makepyfile(
         test_check=f"""
-        from pytest_uapi.failures import CheckFailure
+        from pytest_uapi.transport.exchange import CheckFailure
 
         def test_check(uapi_client):
             uapi_client.request("GET", "/uapi/phoneCalls/@me/0003*210")
@@ -260,6 +260,7 @@ def test_a_missing_suite_collects_nothing(
     result.stdout.fnmatch_lines([f"uapi: no shipped suite found in {pytester.path / 'none'}"])
 
 
+@pytest.mark.slow
 def test_xdist_workers_share_the_seed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_workers="""
@@ -268,9 +269,9 @@ def test_xdist_workers_share_the_seed(pytester: pytest.Pytester) -> None:
 
         @pytest.mark.parametrize("n", range(4))
         def test_worker(n, uapi_client, pytestconfig):
-            from pytest_uapi.plugin import SETTINGS
+            from pytest_uapi.stash import SETTINGS
 
-            assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status_code == 200
+            assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status == 200
             worker = os.environ["PYTEST_XDIST_WORKER"]
             seed = pytestconfig.stash[SETTINGS].seed
             (pytestconfig.rootpath / f"seed-{worker}-{n}").write_text(str(seed))
@@ -293,7 +294,13 @@ def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> 
         import sys
 
         def test_modules():
-            heavy = {"httpx", "starlette", "uvicorn", "pytest_uapi.client", "pytest_uapi.reference"}
+            heavy = {
+                "httpx",
+                "starlette",
+                "uvicorn",
+                "pytest_uapi.transport.client",
+                "pytest_uapi.reference",
+            }
             assert not heavy & set(sys.modules)
         """
     )

@@ -43,8 +43,8 @@ def test_fixture_error(broken):
     pass
 
 def test_check_failure(uapi_client):
-    response = uapi_client.get("/uapi/phoneCalls/@me/0003*210")
-    assert response.status_code == 299, response.request.headers
+    exchange = uapi_client.get("/uapi/phoneCalls/@me/0003*210")
+    assert exchange.status == 299, exchange.request.headers
 """
 
 
@@ -70,6 +70,7 @@ def assert_nothing_leaks(texts: dict[str, str], *secrets: str) -> None:
         assert not ISSUED.search(text), f"an issued OAuth token leaks into {name}"
 
 
+@pytest.mark.slow
 def test_the_token_never_leaks(pytester: pytest.Pytester, failing_target: str) -> None:
     pytester.makepyfile(test_leaky=LEAKY)
     result = pytester.runpytest_subprocess(
@@ -96,6 +97,7 @@ def test_the_token_never_leaks(pytester: pytest.Pytester, failing_target: str) -
     assert_nothing_leaks(written(pytester, result), TOKEN)
 
 
+@pytest.mark.slow
 def test_client_credentials_never_leak(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_leaky=LEAKY)
     result = pytester.runpytest_subprocess(
@@ -120,8 +122,8 @@ def test_client_credentials_never_leak(pytester: pytest.Pytester) -> None:
 
 
 def test_target_and_client_reprs_hide_secrets() -> None:
-    from pytest_uapi.secret import IssuedToken, Secret
-    from pytest_uapi.target import build_target
+    from pytest_uapi.settings.target import build_target
+    from pytest_uapi.transport.redaction import IssuedToken, Secret
 
     target = build_target({"token": TOKEN, "second_user_id": "13", "second_token": TOKEN + "2"})
     assert TOKEN not in repr(target)

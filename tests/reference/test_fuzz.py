@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 
 import anyio
 import httpx
+import pytest
 from faker import Faker
 from starlette.applications import Starlette
 
@@ -32,6 +33,9 @@ from pytest_uapi.contract.schemas import validator
 from pytest_uapi.reference import BackgroundServer, create_app
 
 from .support import CONTRACT, TOKEN, VALUES, Req, fill
+
+# Subprocess-heavy or long: `pytest -m "not slow"` leaves it out of the quick loop.
+pytestmark = pytest.mark.slow
 
 COUNT = int(os.environ.get("UAPI_FUZZ_COUNT", "1500"))
 SEED = int(os.environ.get("UAPI_FUZZ_SEED", "2026"))

@@ -17,8 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 
 from pytest_uapi.reference import BackgroundServer, create_app
+
+# Subprocess-heavy or long: `pytest -m "not slow"` leaves it out of the quick loop.
+pytestmark = pytest.mark.slow
 
 CLIENTS = int(os.environ.get("UAPI_LOAD_CLIENTS", "16"))
 REQUESTS = int(os.environ.get("UAPI_LOAD_REQUESTS", "500"))

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
-# Inner in-process runs forget the modules they imported; imported once here, these stay one
-# copy for every run (see tests/plugin/conftest.py).
-import httpcore  # noqa: F401
-import httpx  # noqa: F401
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The suites import ``from pytest_uapi import checks``, which reuses the package's attribute even
-# after an inner run dropped the module from sys.modules: a later run would then raise one copy
-# of CheckFailure and look for another. Imported here, checks and its failures stay one copy.
-import pytest_uapi.checks  # noqa: F401
 from pytest_uapi.reference import BackgroundServer, create_app
 
 WRONG_CODE = b"wrong_code"
@@ -57,11 +48,3 @@ def broken_url() -> Iterator[str]:
     """Base URL of a reference server whose ``pc_sendcallto_invalid`` answers are wrong."""
     with BackgroundServer(RenameErrorCode(create_app())) as server:
         yield server.url
-
-
-@pytest.fixture(autouse=True)
-def _no_uapi_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A developer's UAPI_URL or UAPI_TOKEN (or CI's) would otherwise leak into every inner run.
-    for name in list(os.environ):
-        if name.startswith("UAPI_"):
-            monkeypatch.delenv(name)

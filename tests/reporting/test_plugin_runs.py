@@ -100,6 +100,7 @@ def test_a_failing_run(pytester: pytest.Pytester, broken_url: str) -> None:
     assert passed["outcome"] == "passed" and passed["message"] is None and passed["exchanges"]
 
 
+@pytest.mark.slow
 def test_a_conformant_run_and_its_junit_properties(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess(
         "--uapi-url",
@@ -146,6 +147,7 @@ def test_a_conformant_run_and_its_junit_properties(pytester: pytest.Pytester) ->
     assert len(properties) == len(report["tests"])
 
 
+@pytest.mark.slow
 def test_xdist_gives_the_same_verdicts(pytester: pytest.Pytester, broken_url: str) -> None:
     result = pytester.runpytest_subprocess(
         "--uapi-url", broken_url, "--uapi-token", TOKEN, "-p", "no:cacheprovider",

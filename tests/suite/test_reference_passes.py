@@ -7,6 +7,9 @@ import pytest
 
 from pytest_uapi.suites import test_errors, test_robustness, test_security, test_success
 
+# Subprocess-heavy or long: `pytest -m "not slow"` leaves it out of the quick loop.
+pytestmark = pytest.mark.slow
+
 EXPECTED = sum(
     len(module.__dict__[name])
     for module, names in [

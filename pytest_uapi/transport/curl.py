@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 
 import httpx
 
-MASK = "***"
+from .redaction import mask, mask_authorization
+
 # Headers httpx adds on its own: replaying them adds nothing and hides the interesting ones.
 _IMPLICIT = {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"}
 
 
-def mask_authorization(value: str) -> str:
-    scheme, _, credentials = value.partition(" ")
-    return f"{scheme} {MASK}" if credentials else MASK
-
-
-def curl_command(request: httpx.Request, secrets: tuple[str, ...] = ()) -> str:
+def curl_command(request: httpx.Request, secrets: Iterable[str] = ()) -> str:
     """The request as a one-line curl command; Authorization and any of ``secrets`` masked."""
     parts = ["curl", "-X", request.method]
     # raw keeps each header name as it was sent (multi_items() would lower-case it).
@@ -32,8 +29,4 @@ def curl_command(request: httpx.Request, secrets: tuple[str, ...] = ()) -> str:
     if body:
         parts += ["-d", body.decode("utf-8", errors="replace")]
     parts.append(str(request.url))
-    line = shlex.join(parts)
-    for secret in secrets:
-        if secret:
-            line = line.replace(secret, MASK)
-    return line
+    return mask(shlex.join(parts), secrets)

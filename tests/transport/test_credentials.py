@@ -11,12 +11,12 @@ from pytest_uapi.reference import BackgroundServer, create_app
 CREDENTIALS = ("--uapi-client-id", "sandbox-client-12", "--uapi-client-secret", "sandbox-secret-12")
 
 USE_TOKEN = """
-from pytest_uapi.secret import IssuedToken
+from pytest_uapi.transport.redaction import IssuedToken
 
 def test_token(uapi_client, uapi_token):
     assert isinstance(uapi_token, IssuedToken) and uapi_token.startswith("oauth-")
     assert repr(uapi_token) == "'***'"
-    assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status_code == 200
+    assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status == 200
     sent = uapi_client.last.request.headers["authorization"]
     assert sent == f"Bearer {uapi_token}"
 """
@@ -24,12 +24,12 @@ def test_token(uapi_client, uapi_token):
 OUTLIVE_TOKEN = """
 import time
 
-from pytest_uapi.plugin import SESSION
+from pytest_uapi.stash import SESSION
 
 def test_outlive(uapi_client, pytestconfig):
-    assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status_code == 200
+    assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status == 200
     time.sleep(1.1)  # past the server's 1 s lifetime (renewed 0.1 s early)
-    assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status_code == 200
+    assert uapi_client.get("/uapi/phoneCalls/@me/0003*210").status == 200
     first, second = [e.request.headers["authorization"] for e in uapi_client.exchanges]
     assert first != second
     assert len(pytestconfig.stash[SESSION].credentials.issued) == 2
@@ -71,6 +71,7 @@ def test_an_expired_token_is_fetched_again(pytester: pytest.Pytester, short_live
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_the_suite_passes_with_client_credentials(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
         "--uapi-url", "embedded-http", *CREDENTIALS, "-n", "2", "-p", "no:benchmark"

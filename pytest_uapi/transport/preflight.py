@@ -9,11 +9,16 @@ all (refused, DNS, TLS, timeout, closed) or when the answer is 401/403. Any othe
 
 from __future__ import annotations
 
-from .client import UapiClient, open_session
-from .contract import load_contract
-from .failures import CheckFailure
-from .options import Settings
-from .secret import IssuedToken, Secret
+from typing import TYPE_CHECKING
+
+from ..contract import load_contract
+from .client import UapiClient
+from .connect import open_session
+from .exchange import CheckFailure
+from .redaction import IssuedToken, Secret
+
+if TYPE_CHECKING:
+    from ..settings.resolve import Settings
 
 PREFIX = "uapi preflight"
 SKIP = "or skip this check with --uapi-no-preflight"
@@ -44,7 +49,7 @@ def check(settings: Settings) -> str | None:
         userId=settings.target.user_id, extension=settings.target.caller
     )
     with open_session(settings) as session:
-        token: Secret = Secret(settings.token)
+        token: str = Secret(settings.token)
         if session.credentials is not None:
             try:
                 token = session.credentials.token(session)
@@ -52,14 +57,14 @@ def check(settings: Settings) -> str | None:
                 return _no_token(failure, settings)
         client = UapiClient(session, token)
         try:
-            response = client.request("GET", path)
+            status = client.request("GET", path).status
         except CheckFailure as failure:
             where = f"{settings.url}{path}" if settings.kind == "remote" else settings.url
             return (
                 f"{PREFIX}: no answer from {where}: {failure.title} ({failure.received}); "
                 f"{_fix_for(failure.received, settings)}, {SKIP}"
             )
-    if response.status_code in (401, 403):
+    if status in (401, 403):
         if isinstance(token, IssuedToken):
             fix = f"check that the OAuth client acts for user {settings.target.user_id}"
         else:
@@ -67,10 +72,7 @@ def check(settings: Settings) -> str | None:
                 f"check --uapi-token (or UAPI_TOKEN, or the profile's token): it must be a "
                 f"valid token of user {settings.target.user_id}"
             )
-        return (
-            f"{PREFIX}: the target refused the token ({response.status_code} to GET {path}); "
-            f"{fix}, {SKIP}"
-        )
+        return f"{PREFIX}: the target refused the token ({status} to GET {path}); {fix}, {SKIP}"
     return None
 
 

@@ -1,41 +1,18 @@
-"""Titled check failures and how they read in a report.
+"""How a ``CheckFailure`` reads in a report: title, expected and received, the requirement and
+where it comes from, the answer, and a curl line that replays the request.
 
-A check that finds the target at fault raises ``CheckFailure``: a title ("Undocumented success
-status"), what was expected and received, the requirement ids it proves, and the exchange that
-showed it. The plugin renders it with ``render`` instead of a traceback, because the traceback of
-a check says nothing about the server and the exchange says everything.
+The plugin shows this instead of a traceback, because the traceback of a check says nothing about
+the server and the exchange says everything (Schemathesis' failure output is the model).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
-from .contract import load_contract
-from .curl import curl_command
-from .exchange import Exchange
-
-BODY_LIMIT = 600
-
-
-@dataclass
-class CheckFailure(AssertionError):
-    title: str
-    expected: str
-    received: str
-    requirements: tuple[str, ...]
-    exchange: Exchange | None = None
-    details: Sequence[str] = field(default_factory=tuple)
-
-    def __str__(self) -> str:
-        return f"{self.title}: expected {self.expected}, received {self.received}"
-
-
-def cut(text: str, limit: int = BODY_LIMIT) -> str:
-    return (
-        text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
-    )
+from ..contract import load_contract
+from ..transport.curl import curl_command
+from ..transport.exchange import CheckFailure, Exchange
+from ..transport.redaction import body_text, cut, mask
 
 
 def _body(exchange: Exchange) -> str:
@@ -46,17 +23,12 @@ def _body(exchange: Exchange) -> str:
         raw = response.content
     except Exception:  # a streamed body that was never read: nothing to show
         return ""
-    if not raw:
-        return "(empty body)"
-    try:
-        text = json.dumps(json.loads(raw), ensure_ascii=False)
-    except ValueError:
-        text = raw.decode("utf-8", errors="replace")
-    return cut(text)
+    return cut(body_text(raw)) if raw else "(empty body)"
 
 
-def render(failure: CheckFailure, secrets: tuple[str, ...] = ()) -> str:
+def render(failure: CheckFailure, secrets: Iterable[str] = ()) -> str:
     """The failure as people read it: title, expected/received, requirement, answer, curl."""
+    secrets = tuple(secrets)
     contract = load_contract()
     lines = [
         f"- {failure.title}",
@@ -88,8 +60,4 @@ def render(failure: CheckFailure, secrets: tuple[str, ...] = ()) -> str:
         elif exchange.error:
             lines.append(f"No answer: {exchange.error}")
         lines += ["", "Reproduce with:", "", f"    {curl_command(exchange.request, secrets)}"]
-    text = "\n".join(lines)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    return mask("\n".join(lines), secrets)

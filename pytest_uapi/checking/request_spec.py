@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .contract import Operation
+from ..contract import Operation
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 REMOVE = object()

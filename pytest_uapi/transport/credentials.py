@@ -15,13 +15,14 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .failures import CheckFailure
-from .secret import IssuedToken
+from ..contract import load_contract
+from .client import UapiClient
+from .exchange import CheckFailure
+from .redaction import IssuedToken
 
 if TYPE_CHECKING:
-    from .client import Session
+    from .session import Session
 
-TOKEN_PATH = "/oauth/token.php"
 MAX_MARGIN = 30.0
 """Seconds before ``expires_in`` runs out at which the token is renewed (at most)."""
 
@@ -51,8 +52,6 @@ class ClientCredentials:
             return self._token
 
     def _fetch(self, session: Session) -> None:
-        from .client import UapiClient
-
         client = UapiClient(session, "")
         started = time.monotonic()
         form = {
@@ -60,13 +59,15 @@ class ClientCredentials:
             "client_id": self.client_id,
             "client_secret": self._secret,
         }
-        response = client.request(
+        exchange = client.request(
             "POST",
-            TOKEN_PATH,
+            load_contract().support.token_path,
             content=urlencode(form),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             auth=False,
         )
+        response = exchange.response
+        assert response is not None  # no answer at all raised CheckFailure
         try:
             body = json.loads(response.content)
         except ValueError:
@@ -81,7 +82,7 @@ class ClientCredentials:
                 expected='200 with {"access_token": ..., "expires_in": ...}',
                 received=f"{response.status_code}" + (f" {error}" if error else ""),
                 requirements=(),
-                exchange=client.last,
+                exchange=exchange,
                 details=("check --uapi-client-id and --uapi-client-secret",),
             )
         self.issued.append(token)

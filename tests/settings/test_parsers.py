@@ -7,8 +7,14 @@ from fnmatch import fnmatchcase
 
 import pytest
 
-from pytest_uapi.options import parse_bool, parse_seed, parse_timeout, parse_token, parse_url
-from pytest_uapi.target import TargetProfileError, build_target, read_profile
+from pytest_uapi.settings.parsers import (
+    parse_bool,
+    parse_seed,
+    parse_timeout,
+    parse_token,
+    parse_url,
+)
+from pytest_uapi.settings.target import TargetProfileError, build_target, read_profile
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 One ``httpx.Client`` serves the whole session (connection reuse keeps the suite fast); each test
 gets a ``UapiClient`` view of it with its own list of exchanges, which is what a failure report
-shows. The client never judges an answer: any status comes back as a response, and only the
+shows. The client never judges an answer: any status comes back as an ``Exchange``, and only the
 absence of a complete answer (timeout, refused connection, broken protocol, an answer past the
 deadline or the size cap of ``bounds``) is a ``CheckFailure`` titled after what the server did.
 """
@@ -10,24 +10,17 @@ deadline or the size cap of ``bounds``) is a ``CheckFailure`` titled after what 
 from __future__ import annotations
 
 import json as jsonlib
-import ssl
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from collections.abc import Mapping
+from typing import Any, Final, NoReturn
 
 import httpx
 
-from .bounds import BoundedStream, BoundExceeded, Deadline, install_deadline
-from .exchange import Exchange
-from .failures import CheckFailure
+from .bounds import BoundedStream, BoundExceeded
+from .exchange import CheckFailure, Exchange
 from .no_answer import describe
-from .secret import IssuedToken
-
-if TYPE_CHECKING:
-    from .oauth import ClientCredentials
-    from .options import Settings
+from .redaction import IssuedToken
+from .session import Session
 
 
 class _Unset:
@@ -39,74 +32,6 @@ UNSET: Final = _Unset()
 """``json=UNSET`` sends no body; ``json=None`` sends ``null``."""
 
 _LINK_ROOT = "/uapi/"
-
-
-@dataclass(frozen=True)
-class Session:
-    """The session-wide connection to the target."""
-
-    http: httpx.Client
-    base_url: str
-    """Scheme, host, port and path prefix, without trailing slash."""
-    timeout: float
-    """Seconds for a whole exchange: connect, send, and read the answer to its last byte."""
-    rebase_links: bool = False
-    max_response: int = 1024 * 1024
-    """Bytes of answer body read at most; past them the exchange fails."""
-    deadline: Deadline = field(default_factory=Deadline)
-    credentials: ClientCredentials | None = None
-    """OAuth 2.0 client credentials, when the token is fetched from the target."""
-
-
-@contextmanager
-def open_session(settings: Settings) -> Iterator[Session]:
-    """Start the target if it is embedded, open the client; close both on exit."""
-    with ExitStack() as stack:
-        transport: httpx.BaseTransport | None = None
-        trust_env = True
-        if settings.kind == "embedded":
-            from .embedded import EMBEDDED_BASE_URL, embedded_transport
-
-            transport = stack.enter_context(embedded_transport(settings.fault))
-            base_url = EMBEDDED_BASE_URL
-        elif settings.kind == "embedded-http":
-            from .embedded import embedded_server
-
-            base_url = stack.enter_context(embedded_server(settings.fault))
-            # a proxy from the environment must not intercept calls to our own loopback server
-            trust_env = False
-        else:
-            base_url = settings.url
-        verify: bool | ssl.SSLContext = True
-        if settings.insecure:
-            verify = False
-        elif settings.ca_bundle is not None:
-            verify = ssl.create_default_context(cafile=str(settings.ca_bundle))
-        http = stack.enter_context(
-            httpx.Client(
-                transport=transport,
-                timeout=settings.timeout,
-                verify=verify,
-                follow_redirects=False,  # a redirect is an answer to check, not to follow
-                trust_env=trust_env,
-            )
-        )
-        deadline = Deadline()
-        install_deadline(http, deadline)
-        credentials = None
-        if settings.client_id is not None and settings.client_secret is not None:
-            from .oauth import ClientCredentials
-
-            credentials = ClientCredentials(settings.client_id, settings.client_secret)
-        yield Session(
-            http,
-            base_url,
-            settings.timeout,
-            settings.rebase_links,
-            max_response=settings.max_response,
-            deadline=deadline,
-            credentials=credentials,
-        )
 
 
 class UapiClient:
@@ -156,8 +81,9 @@ class UapiClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool | str = True,
-    ) -> httpx.Response:
-        """Send one request and return the answer, whatever its status.
+    ) -> Exchange:
+        """Send one request and return the exchange (recorded in ``exchanges``), whatever the
+        answer's status.
 
         ``auth``: True sends the target's token, False no Authorization header, a string that
         token. ``headers`` are applied last, so a test can send a malformed Authorization or
@@ -201,8 +127,9 @@ class UapiClient:
         finally:
             session.deadline.set(None)
         assert response is not None  # _no_answer raised otherwise
-        self.exchanges.append(Exchange(request, response, None, time.perf_counter() - start))
-        return response
+        exchange = Exchange(request, response, None, time.perf_counter() - start)
+        self.exchanges.append(exchange)
+        return exchange
 
     def _no_answer(
         self,
@@ -231,14 +158,14 @@ class UapiClient:
             exchange=exchange,
         ) from None
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+    def get(self, url: str, **kwargs: Any) -> Exchange:
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+    def post(self, url: str, **kwargs: Any) -> Exchange:
         return self.request("POST", url, **kwargs)
 
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+    def put(self, url: str, **kwargs: Any) -> Exchange:
         return self.request("PUT", url, **kwargs)
 
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+    def delete(self, url: str, **kwargs: Any) -> Exchange:
         return self.request("DELETE", url, **kwargs)

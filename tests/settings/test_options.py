@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_uapi.options import OPTIONS
+from pytest_uapi.settings.options import OPTIONS
 
 PASSING = "def test_nothing():\n    pass\n"
 
@@ -104,7 +104,7 @@ def test_insecure_warns(pytester: pytest.Pytester, test_file: str) -> None:
         ["*UapiInsecureWarning: --uapi-insecure: the target's TLS certificate is not verified*"]
     )
     result = pytester.runpytest_inprocess(
-        *args, "-W", "ignore::pytest_uapi.options.UapiInsecureWarning", test_file
+        *args, "-W", "ignore::pytest_uapi.settings.resolve.UapiInsecureWarning", test_file
     )
     result.assert_outcomes(passed=1)
 

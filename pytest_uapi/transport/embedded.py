@@ -1,5 +1,5 @@
 """The reference server as a target: in-process (``embedded``) or on a local port
-(``embedded-http``).
+(``embedded-http``). The only module of the plugin that imports the reference server.
 
 ``embedded`` talks to the ASGI app without a socket. httpx only speaks ASGI asynchronously while
 pytest tests are synchronous, so ``PortalTransport`` runs the async transport on an event loop in
@@ -50,10 +50,19 @@ class PortalTransport(httpx.BaseTransport):
         self._stack.close()
 
 
+def fault_problem(name: str) -> str | None:
+    """Why ``name`` is not a fault or variant the reference server serves; None if it is."""
+    from ..reference.faults import VARIANTS, catalogue
+
+    if name in catalogue() or name in VARIANTS:
+        return None
+    return f"no fault named {name!r}; uapi-reference-server --list-faults lists them"
+
+
 @contextmanager
 def embedded_transport(fault: str | None = None) -> Iterator[PortalTransport]:
     """A transport to a fresh reference app (the shipped dataset), closed on exit."""
-    from .reference import create_app
+    from ..reference import create_app
 
     transport = PortalTransport(create_app(fault=fault))
     try:
@@ -65,8 +74,8 @@ def embedded_transport(fault: str | None = None) -> Iterator[PortalTransport]:
 @contextmanager
 def embedded_server(fault: str | None = None) -> Iterator[str]:
     """A fresh reference app served over HTTP on 127.0.0.1; yields its base URL."""
-    from .reference import create_app
-    from .reference.background import BackgroundServer
+    from ..reference import create_app
+    from ..reference.background import BackgroundServer
 
     with BackgroundServer(create_app(fault=fault)) as server:
         yield str(server.url).rstrip("/")

@@ -10,18 +10,13 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
-from .contract.schemas import validator
-from .exchange import Exchange
-from .failures import CheckFailure, cut
+from ..contract.schemas import validator
+from ..transport.exchange import CheckFailure, Exchange
+from ..transport.redaction import cut
 
 JSON_BODY = "response.json"
 ERROR_BODY = "errors.body"
 NO_SIDE_EFFECTS = "errors.no_side_effects"
-
-
-def _status(exchange: Exchange) -> int:
-    assert exchange.response is not None  # the client raises when no answer came back
-    return exchange.response.status_code
 
 
 def status(
@@ -32,7 +27,7 @@ def status(
 ) -> int:
     """The answer's status, which must be one of ``allowed``."""
     allowed = tuple(allowed)
-    got = _status(exchange)
+    got = exchange.status
     if got not in allowed:
         raise CheckFailure(
             title=_misbehaviour(got) or title,
@@ -110,7 +105,7 @@ def error_answer(
     requirement: str,
 ) -> str:
     """A rejection: one of ``statuses``, the D25 error body, and (when given) one of ``codes``."""
-    got = _status(exchange)
+    got = exchange.status
     if got not in statuses:
         title = "Invalid request accepted" if 200 <= got < 300 else "Unexpected status"
         if got >= 500:

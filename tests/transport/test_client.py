@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from pytest_uapi.client import Session, UapiClient
-from pytest_uapi.failures import CheckFailure
+from pytest_uapi.transport.client import UapiClient
+from pytest_uapi.transport.exchange import CheckFailure
+from pytest_uapi.transport.session import Session
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -103,8 +104,9 @@ def test_json_bodies(make_client: Callable[..., UapiClient], sent: list[httpx.Re
 
 def test_every_answer_is_recorded_and_never_raised(make_client: Callable[..., UapiClient]) -> None:
     client = make_client(handler=lambda request: httpx.Response(500, text="boom"))
-    response = client.get("/uapi/a")
-    assert response.status_code == 500
+    exchange = client.get("/uapi/a")
+    response = exchange.response
+    assert response is not None and exchange.status == response.status_code == 500
     assert len(client.exchanges) == 1
     assert client.last.response is response
     assert client.last.error is None

@@ -8,7 +8,7 @@ import httpcore
 import httpx
 import pytest
 
-from pytest_uapi.bounds import (
+from pytest_uapi.transport.bounds import (
     BoundedStream,
     Deadline,
     DeadlineBackend,

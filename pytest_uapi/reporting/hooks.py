@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .. import parallel
+from ..checking.marks import requirements_of
 from ..contract import CATEGORIES, Contract, load_contract
+from ..transport.redaction import mask
 from . import expectations, report_html, report_json
 from .evidence import (
     EVIDENCE,
@@ -25,11 +28,8 @@ from .evidence import (
     failed_requirements,
     failure_curl,
     junit_properties,
-    marker_requirements,
-    mask,
     new_exchanges,
 )
-from .settings import check_writable, resolve_reporting
 from .verdicts import (
     DEVIATION,
     FAIL,
@@ -42,7 +42,7 @@ from .verdicts import (
 )
 
 if TYPE_CHECKING:
-    from ..options import Settings
+    from ..settings.resolve import Settings
 
 TODAY_KEY = "uapi_today"
 _EXCHANGES_SEEN = pytest.StashKey[int]()
@@ -54,39 +54,26 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-class _XdistToday:
-    """Workers judge expiry dates by the controller's day, not their own clock at midnight."""
-
-    def __init__(self, today: dt.date) -> None:
-        self.today = today
-
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[TODAY_KEY] = self.today.isoformat()
-
-
 class ReportingPlugin:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
         self.contract: Contract = load_contract()
-        self.options = resolve_reporting(config)
-        workerinput = getattr(config, "workerinput", None)
-        self.is_worker = workerinput is not None
-        if isinstance(workerinput, dict) and TODAY_KEY in workerinput:
-            self.today = dt.date.fromisoformat(str(workerinput[TODAY_KEY]))
-        else:
-            self.today = dt.date.today()
+        self.is_worker = parallel.is_worker(config)
+        # Workers judge expiry dates by the controller's day, not their own clock at midnight.
+        today = parallel.from_controller(config, TODAY_KEY)
+        self.today = dt.date.fromisoformat(str(today)) if today else dt.date.today()
         self.deviations: tuple[expectations.Deviation, ...] = ()
-        if self.options.expect is not None:
+        if settings.expect is not None:
             try:
-                self.deviations = expectations.load(self.options.expect, self.contract)
+                self.deviations = expectations.load(settings.expect, self.contract)
             except ValueError as exc:
-                where = self.options.where("expect")
-                raise pytest.UsageError(f"{where} {self.options.expect}: {exc}") from None
+                raise pytest.UsageError(
+                    f"{settings.where('expect')} {settings.expect}: {exc}"
+                ) from None
         if not self.is_worker:
-            check_writable(self.options)
-            if config.pluginmanager.hasplugin("xdist"):
-                config.pluginmanager.register(_XdistToday(self.today), "uapi-reporting-xdist")
+            _check_writable(settings)
+            parallel.share(config, TODAY_KEY, self.today.isoformat())
         self.records: dict[str, TestRecord] = {}
         self.started = _now()
         self.problems: list[str] = []
@@ -95,16 +82,10 @@ class ReportingPlugin:
 
     # --- every process ---
 
-    def pytest_report_header(self) -> list[str]:
-        header = self.options.header()
-        return [header] if header else []
-
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         profile = self.settings.contract_profile
         for item in items:
-            item.user_properties += junit_properties(
-                marker_requirements(item), self.contract, profile
-            )
+            item.user_properties += junit_properties(requirements_of(item), self.contract, profile)
 
     # --- the process that runs the test ---
 
@@ -119,7 +100,7 @@ class ReportingPlugin:
         evidence: dict[str, Any] = {}
         if report.failed:
             exc = call.excinfo.value if call.excinfo is not None else None
-            failed = failed_requirements(exc, marker_requirements(item))
+            failed = failed_requirements(exc, requirements_of(item))
             evidence["failed"] = failed
             evidence["message"] = mask(str(report.longrepr), secrets)
             curl = failure_curl(exc, secrets)
@@ -130,7 +111,7 @@ class ReportingPlugin:
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
             evidence["message"] = mask(reason, secrets)
-        if self.options.report_dir is not None:
+        if self.settings.report_dir is not None:
             seen = item.stash.get(_EXCHANGES_SEEN, 0)
             exchanges = new_exchanges(item, seen)
             item.stash[_EXCHANGES_SEEN] = seen + len(exchanges)
@@ -175,12 +156,12 @@ class ReportingPlugin:
             pytest.ExitCode.NO_TESTS_COLLECTED,
         ):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.options.write_expectations is not None:
-            path = self.options.write_expectations
+        if self.settings.write_expectations is not None:
+            path = self.settings.write_expectations
             path.write_text(expectations.template(records), encoding="utf-8")
             count = sum(r.outcome == "failed" for r in records)
             self.outputs.append(f"expectations template written to {path} ({count} entries)")
-        if self.options.report_dir is not None:
+        if self.settings.report_dir is not None:
             run = report_json.Run(
                 target=self.settings.url,
                 profile=self.settings.contract_profile,
@@ -188,14 +169,14 @@ class ReportingPlugin:
                 seed=self.settings.seed,
                 started=self.started,
                 finished=_now(),
-                expectations=str(self.options.expect) if self.options.expect else None,
+                expectations=str(self.settings.expect) if self.settings.expect else None,
             )
             data = report_json.build(
                 run, self.contract, self.verdicts, records, self.problems, int(session.exitstatus)
             )
             written = [
-                report_json.write(self.options.report_dir, data),
-                report_html.write(self.options.report_dir, data),
+                report_json.write(self.settings.report_dir, data),
+                report_html.write(self.settings.report_dir, data),
             ]
             self.outputs.append(f"report written to {', '.join(map(str, written))}")
 
@@ -228,3 +209,22 @@ class ReportingPlugin:
         line = verdict_line(self.settings.contract_profile, verdicts)
         conformant = line.endswith(": CONFORMANT")
         write(line, green=conformant, red=not conformant, bold=True)
+
+
+def _check_writable(settings: Settings) -> None:
+    """Refuse an unusable output path before any test runs, not after a long run."""
+    if settings.report_dir is not None:
+        try:
+            settings.report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise pytest.UsageError(
+                f"{settings.where('report')}: cannot create directory "
+                f"{str(settings.report_dir)!r} ({reason}); pass a writable directory"
+            ) from None
+    target = settings.write_expectations
+    if target is not None and (target.is_dir() or not target.parent.is_dir()):
+        raise pytest.UsageError(
+            f"{settings.where('write-expectations')}: cannot write {str(target)!r}; pass a file "
+            "path in an existing directory"
+        )

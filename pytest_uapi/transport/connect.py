@@ -1,0 +1,67 @@
+"""Opening the session: start the target if it is embedded, build the HTTP client and its bounds."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
+
+import httpx
+
+from .bounds import Deadline, install_deadline
+from .session import Session, TokenSource
+
+if TYPE_CHECKING:
+    from ..settings.resolve import Settings
+
+
+@contextmanager
+def open_session(settings: Settings) -> Iterator[Session]:
+    """Start the target if it is embedded, open the client; close both on exit."""
+    with ExitStack() as stack:
+        transport: httpx.BaseTransport | None = None
+        trust_env = True
+        if settings.kind == "embedded":
+            from .embedded import EMBEDDED_BASE_URL, embedded_transport
+
+            transport = stack.enter_context(embedded_transport(settings.fault))
+            base_url = EMBEDDED_BASE_URL
+        elif settings.kind == "embedded-http":
+            from .embedded import embedded_server
+
+            base_url = stack.enter_context(embedded_server(settings.fault))
+            # a proxy from the environment must not intercept calls to our own loopback server
+            trust_env = False
+        else:
+            base_url = settings.url
+        verify: bool | ssl.SSLContext = True
+        if settings.insecure:
+            verify = False
+        elif settings.ca_bundle is not None:
+            verify = ssl.create_default_context(cafile=str(settings.ca_bundle))
+        http = stack.enter_context(
+            httpx.Client(
+                transport=transport,
+                timeout=settings.timeout,
+                verify=verify,
+                follow_redirects=False,  # a redirect is an answer to check, not to follow
+                trust_env=trust_env,
+            )
+        )
+        deadline = Deadline()
+        install_deadline(http, deadline)
+        credentials: TokenSource | None = None
+        if settings.client_id is not None and settings.client_secret is not None:
+            from .credentials import ClientCredentials
+
+            credentials = ClientCredentials(settings.client_id, settings.client_secret)
+        yield Session(
+            http,
+            base_url,
+            settings.timeout,
+            settings.rebase_links,
+            max_response=settings.max_response,
+            deadline=deadline,
+            credentials=credentials,
+        )
