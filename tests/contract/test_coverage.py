@@ -1,0 +1,36 @@
+"""The coverage map is traceable: every entry quotes its document, names known requirements (or
+says why it cannot be tested), and every requirement traces back to at least one entry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_uapi.contract import load_contract
+from pytest_uapi.contract.coverage import Entry, load_coverage
+
+SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec"
+CONTRACT = load_contract()
+COVERAGE = load_coverage()
+
+
+def _collapsed(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.mark.parametrize("entry", COVERAGE.entries, ids=lambda e: e.id)
+def test_entry_names_known_requirements(entry: Entry) -> None:
+    known = {r.id for r in CONTRACT.requirements}
+    assert set(entry.requirements) <= known
+
+
+@pytest.mark.parametrize("entry", COVERAGE.entries, ids=lambda e: e.id)
+def test_entry_quotes_its_document(entry: Entry) -> None:
+    document = CONTRACT.documents[entry.document]
+    path = SPEC / document.file
+    if not path.exists():
+        pytest.skip(f"the source documents are not beside the checkout ({SPEC})")
+    text = _collapsed(path.read_text(encoding="utf-8"))
+    assert _collapsed(entry.quote) in text
