@@ -25,6 +25,8 @@ from .faults import VARIANTS, catalogue
 
 PROG = "uapi-reference-server"
 USAGE_ERROR = 2
+# uvicorn's own default; the socket listens with it from the start and uvicorn keeps it.
+BACKLOG = 2048
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,6 +103,10 @@ def _listen(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        # Listen before the banner announces the address: a client that connects as soon as it
+        # reads the banner waits in the backlog until uvicorn accepts, instead of being refused
+        # while the app is still being built.
+        sock.listen(BACKLOG)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     return sock
@@ -139,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lifespan="off",
         ws="none",
         timeout_graceful_shutdown=5,
+        backlog=BACKLOG,
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])
