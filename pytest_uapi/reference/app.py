@@ -9,6 +9,7 @@ body has been read, so concurrent clients never see a half-applied change, and a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -17,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -59,7 +61,7 @@ def respond(status: int, body: Any = None, headers: Mapping[str, str] | None = N
     )
 
 
-def _endpoint(handler: Handler, refuse: Callable[[ApiError], Response]) -> Handler:
+def _endpoint(handler: Handler, *, refuse: Callable[[ApiError], Response]) -> Handler:
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
@@ -323,46 +325,68 @@ class _Server:
                 nonce=_text(ctx.lookup("body.nonce")),
             )
 
-    async def call_resource(self, request: Request) -> Response:
-        """GET, PUT and DELETE on .../{userId}/{extension}/{phoneCallId} (D11-D15, D21, D28)."""
+    async def read_call(self, request: Request) -> Response:
+        """GET (and HEAD) .../{userId}/{extension}/{phoneCallId}: the self link (D21, D22)."""
         user = self.authenticate(request)
-        if request.method == "PUT":
-            return await self.act(request, user, collection=False)
         with self.pbx.lock:
             ctx = self.context(request, user)
-            self.validate(self.path_checks, ctx, collection=False)
-            call = ctx.call
-            if call is None:  # only when a check was switched off; the data guarantees a call
-                check = check_for(self.path_checks, "path.phoneCallId")
-                raise ApiError(400, check.code if check else errors.NOT_FOUND, "No such call")
-            if request.method == "DELETE":
-                self.pbx.hang_up(call)
-                extension = ctx.path.get("extension", SELF)
-                extension = call.extension if extension == SELF else extension
-                return respond(200, {"id": call.id, "extension": extension})
+            call = self.addressed_call(ctx)
             answer = self.phone_call(request, user, call)
-            if _VIEWLESS in request.query_params:
-                answer.pop("phoneCallView")
-            if self.faults.self_as_collection:
-                answer = {"entry": [answer]}
-            return respond(200, answer)
+        if _VIEWLESS in request.query_params:
+            answer.pop("phoneCallView")
+        if self.faults.self_as_collection:
+            answer = {"entry": [answer]}
+        return respond(200, answer)
 
-    async def extension_resource(self, request: Request) -> Response:
-        """The List (GET), the bulk actions (PUT, D16) and hang-up-all (DELETE) of an extension."""
+    async def act_on_call(self, request: Request) -> Response:
+        """PUT .../{userId}/{extension}/{phoneCallId}: one action (D11-D15, D29)."""
+        return await self.act(request, self.authenticate(request), collection=False)
+
+    async def hang_up(self, request: Request) -> Response:
+        """DELETE .../{userId}/{extension}/{phoneCallId} (D28)."""
         user = self.authenticate(request)
-        if request.method == "PUT":
-            return await self.act(request, user, collection=True)
+        with self.pbx.lock:
+            ctx = self.context(request, user)
+            call = self.addressed_call(ctx)
+            self.pbx.hang_up(call)
+        extension = ctx.path.get("extension", SELF)
+        extension = call.extension if extension == SELF else extension
+        return respond(200, {"id": call.id, "extension": extension})
+
+    def addressed_call(self, ctx: Context) -> Call:
+        """The call the URI names, after the path checks (D5-D7)."""
+        self.validate(self.path_checks, ctx, collection=False)
+        call = ctx.call
+        if call is None:  # only when a check was switched off; the data guarantees a call
+            check = check_for(self.path_checks, "path.phoneCallId")
+            raise ApiError(400, check.code if check else errors.NOT_FOUND, "No such call")
+        return call
+
+    async def list_calls(self, request: Request) -> Response:
+        """GET (and HEAD) .../{userId}/{extension}: the List (D22)."""
+        user = self.authenticate(request)
         with self.pbx.lock:
             ctx = self.context(request, user)
             self.validate(self.path_checks, ctx, collection=True)
             calls = self.pbx.calls_of(user.id, ctx.uri_extension)
-            if request.method == "GET":
-                return respond(200, {"entry": [self.phone_call(request, user, c) for c in calls]})
-            if not calls:
-                return respond(204)
+            return respond(200, {"entry": [self.phone_call(request, user, c) for c in calls]})
+
+    async def act_on_extension(self, request: Request) -> Response:
+        """PUT .../{userId}/{extension}: the bulk actions (D16)."""
+        return await self.act(request, self.authenticate(request), collection=True)
+
+    async def hang_up_all(self, request: Request) -> Response:
+        """DELETE .../{userId}/{extension}: every call of the extension (D28)."""
+        user = self.authenticate(request)
+        with self.pbx.lock:
+            ctx = self.context(request, user)
+            self.validate(self.path_checks, ctx, collection=True)
+            calls = self.pbx.calls_of(user.id, ctx.uri_extension)
             for call in calls:
                 self.pbx.hang_up(call)
-            return respond(200, [{"id": c.id, "extension": c.extension} for c in calls])
+        if not calls:
+            return respond(204)
+        return respond(200, [{"id": c.id, "extension": c.extension} for c in calls])
 
     async def act(self, request: Request, user: User, *, collection: bool) -> Response:
         body = await self.read_object(request)
@@ -509,24 +533,34 @@ def create_app(
     server = _Server(
         load_contract(), dataset or load_dataset(), max_body_bytes, switches, token_lifetime
     )
-    methods = ["GET", "PUT", "DELETE"]
+    wrap = functools.partial(_endpoint, refuse=server.refuse)
+
+    # One class per route, one handler per method it serves: HTTPEndpoint dispatches on the
+    # method's name, serves HEAD with the GET handler (uvicorn then sends no body) and answers
+    # every other method 405 with an Allow header listing exactly these.
+    class MakeCall(HTTPEndpoint):
+        post = staticmethod(wrap(server.make_call))
+
+    class Extension(HTTPEndpoint):
+        get = staticmethod(wrap(server.list_calls))
+        put = staticmethod(wrap(server.act_on_extension))
+        delete = staticmethod(wrap(server.hang_up_all))
+
+    class PhoneCall(HTTPEndpoint):
+        get = staticmethod(wrap(server.read_call))
+        put = staticmethod(wrap(server.act_on_call))
+        delete = staticmethod(wrap(server.hang_up))
+
+    class Token(HTTPEndpoint):
+        post = staticmethod(token_endpoint(server.dataset, server.issued))
+
+    # A class endpoint takes every method, so `.../{userId}/simple` belongs to MakeCall alone:
+    # a GET of it is a 405, not the List of an extension named "simple".
     routes = [
-        Route(
-            f"{PREFIX}/{{userId}}/simple",
-            _endpoint(server.make_call, server.refuse),
-            methods=["POST"],
-        ),
-        Route(
-            f"{PREFIX}/{{userId}}/{{extension}}",
-            _endpoint(server.extension_resource, server.refuse),
-            methods=methods,
-        ),
-        Route(
-            f"{PREFIX}/{{userId}}/{{extension}}/{{phoneCallId}}",
-            _endpoint(server.call_resource, server.refuse),
-            methods=methods,
-        ),
-        Route(TOKEN_PATH, token_endpoint(server.dataset, server.issued), methods=["POST"]),
+        Route(f"{PREFIX}/{{userId}}/simple", MakeCall),
+        Route(f"{PREFIX}/{{userId}}/{{extension}}", Extension),
+        Route(f"{PREFIX}/{{userId}}/{{extension}}/{{phoneCallId}}", PhoneCall),
+        Route(TOKEN_PATH, Token),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     # A trailing slash is another URI, not a redirect: answer 404 like any unknown route.
