@@ -332,7 +332,8 @@ class _Server:
             ctx = self.context(request, user)
             call = self.addressed_call(ctx)
             answer = self.phone_call(request, user, call)
-        if _VIEWLESS in request.query_params:
+        # Only a server with the fault strips the views: the reference ignores the marker.
+        if self.faults.link_without_views and _VIEWLESS in request.query_params:
             answer.pop("phoneCallView")
         if self.faults.self_as_collection:
             answer = {"entry": [answer]}
