@@ -48,6 +48,8 @@ _AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="uapi"'}
 Handler = Callable[[Request], Awaitable[Response]]
 # ASCII digits only: str.isdigit() also accepts characters int() refuses, such as "\u00b2".
 _DECIMAL_LENGTH = re.compile(r"[0-9]{1,18}")
+# A bearer token is visible ASCII (RFC 9110 VCHAR); RFC 6750's b64token is a subset of it.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 def respond(status: int, body: Any = None, headers: Mapping[str, str] | None = None) -> Response:
@@ -120,14 +122,24 @@ class _Server:
     # --- request plumbing -------------------------------------------------------------------
 
     def authenticate(self, request: Request) -> User:
-        """D3, D30: ``Authorization: Bearer <token>`` naming a user of the dataset."""
-        header = request.headers.get("authorization")
-        if header is None:
+        """D3, D30: exactly one ``Authorization: Bearer <token>`` naming a user of the dataset.
+
+        Anything a reader could take two ways is malformed: a repeated header (which one
+        counts?) and a token with characters a header cannot carry plainly (controls, spaces,
+        non-ASCII), which a lenient ``strip()`` would silently drop. Only the optional
+        whitespace HTTP allows around a field value (spaces and tabs, RFC 9110 5.5) and the
+        spaces after the scheme (RFC 9110 11.4) are read past.
+        """
+        headers = request.headers.getlist("authorization")
+        if not headers:
             return self.refuse_auth("missing", "Authorization is missing")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if len(headers) > 1:
+            return self.refuse_auth("malformed", "Authorization must be sent once")
+        scheme, _, token = headers[0].strip(" \t").partition(" ")
+        token = token.lstrip(" ")
+        if scheme.lower() != "bearer" or not _TOKEN.fullmatch(token):
             return self.refuse_auth("malformed", "Authorization must be 'Bearer <token>'")
-        user = self.tokens.get(token.strip()) or self.issued.user(token.strip())
+        user = self.tokens.get(token) or self.issued.user(token)
         if user is None:
             return self.refuse_auth("unknown", "The token is not valid")
         return user
