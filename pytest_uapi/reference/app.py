@@ -241,14 +241,21 @@ class _Server:
         root_path: str = request.scope.get("root_path", "")
         return f"{request.url.scheme}://{request.url.netloc}{root_path}".rstrip("/")
 
-    def link(self, request: Request, user: User, extension: str, call: Call) -> str:
-        return f"{self.base_url(request)}{PREFIX}/{user.id}/{extension}/{call.id}"
+    def link(self, request: Request, call: Call) -> str:
+        """The one URL of ``call``: its owner's numeric id, its own extension, its id.
+
+        A call is addressable under every extension of its owner that takes part in it, but
+        the others come and go (a PickUp or a Transfer replaces the destination), while the
+        extension the call was made from takes part for the call's whole life: a link naming
+        it answers 200 until the call is hung up (D21), whichever extension was addressed.
+        """
+        return f"{self.base_url(request)}{PREFIX}/{call.owner}/{call.extension}/{call.id}"
 
     def acknowledge(
-        self, request: Request, user: User, extension: str, call: Call, operation: str
+        self, request: Request, extension: str, call: Call, operation: str
     ) -> dict[str, Any]:
-        """D15, D20: id, extension and the self link of ``call`` after ``operation``."""
-        link = self.link(request, user, extension, call)
+        """D15, D20: id, ``extension`` (as addressed) and the self link of ``call``."""
+        link = self.link(request, call)
         if operation in self.faults.link_broken:  # D1's typo: a path nothing answers
             link = link.replace(f"{PREFIX}/", "/uapi/phoneCall/", 1)
         if operation in self.faults.link_without_views:
@@ -265,11 +272,11 @@ class _Server:
         extension = ctx.path.get("extension", SELF)
         if extension == SELF:
             extension = call.extension
-        return self.acknowledge(request, ctx.user, extension, call, operation)
+        return self.acknowledge(request, extension, call, operation)
 
-    def phone_call(self, request: Request, user: User, call: Call) -> dict[str, Any]:
+    def phone_call(self, request: Request, call: Call) -> dict[str, Any]:
         body = call.render()
-        body[self.faults.link_key] = {"self": self.link(request, user, call.extension, call)}
+        body[self.faults.link_key] = {"self": self.link(request, call)}
         if self.faults.numeric_status:
             for view in body["phoneCallView"]:
                 view["status"] = int(view["status"])
@@ -319,9 +326,8 @@ class _Server:
                     errors.TOO_MANY_CALLS,
                     f"The user already has {self.pbx.max_calls_per_user} live calls",
                 ) from None
-            # The 004 example echoes the extension as sent ("210"); the link names the call's.
-            ack = self.acknowledge(request, user, call.extension, call, self.make_call_op)
-            ack["extension"] = sent
+            # The 004 example echoes the extension as sent ("210").
+            ack = self.acknowledge(request, sent, call, self.make_call_op)
         return self.accept(self.make_call_op, ack if self.faults.ack_not_array else [ack])
 
     def make_anyway(self, ctx: Context) -> None:
@@ -343,7 +349,7 @@ class _Server:
         with self.pbx.lock:
             ctx = self.context(request, user)
             call = self.addressed_call(ctx)
-            answer = self.phone_call(request, user, call)
+            answer = self.phone_call(request, call)
         # Only a server with the fault strips the views: the reference ignores the marker.
         if self.faults.link_without_views and _VIEWLESS in request.query_params:
             answer.pop("phoneCallView")
@@ -382,7 +388,7 @@ class _Server:
             ctx = self.context(request, user)
             self.validate(self.path_checks, ctx, collection=True)
             calls = self.pbx.calls_of(user.id, ctx.uri_extension)
-            return respond(200, {"entry": [self.phone_call(request, user, c) for c in calls]})
+            return respond(200, {"entry": [self.phone_call(request, c) for c in calls]})
 
     async def act_on_extension(self, request: Request) -> Response:
         """PUT .../{userId}/{extension}: the bulk actions (D16)."""
