@@ -32,6 +32,7 @@ from .faults import REFERENCE, Switches, switches_for
 from .oauth import TOKEN_PATH, TokenStore, token_endpoint
 from .pbx import Call, Pbx, TooManyCalls
 from .validation import (
+    MAX_QUERY_VALUE,
     RULES,
     SELF,
     VALIDATED_AS,
@@ -41,6 +42,7 @@ from .validation import (
     first_failure,
     path_plan,
     plan,
+    query_failure,
 )
 
 PREFIX = "/uapi/phoneCalls"
@@ -207,7 +209,7 @@ class _Server:
             pbx=self.pbx,
             user=user,
             path=dict(request.path_params),
-            query=dict(request.query_params),
+            query=request.query_params.multi_items(),
             body=body,
         )
 
@@ -227,6 +229,11 @@ class _Server:
                     "The token's user cannot act on behalf of another user",
                 )
             ctx.user = named  # a fault: act as the user the URI names
+        oversized = query_failure(checks, ctx)
+        if oversized is not None:
+            name, code = oversized
+            message = f"Query parameter {name} must be sent once, at most {MAX_QUERY_VALUE} long"
+            raise ApiError(400, code or errors.INVALID_REQUEST, message)
         refused = _refused_form(self.faults, ctx, checks)
         if refused is not None:
             raise ApiError(400, refused, "This form is not supported")
