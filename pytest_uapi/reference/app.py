@@ -13,15 +13,16 @@ import functools
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.endpoints import HTTPEndpoint
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_dataset
@@ -46,6 +47,10 @@ from .validation import (
 )
 
 PREFIX = "/uapi/phoneCalls"
+JSON = "application/json"
+# A List longer than this is rendered and sent this many calls at a time.
+LIST_PIECE = 100
+T = TypeVar("T")
 _AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="uapi"'}
 Handler = Callable[[Request], Awaitable[Response]]
 # ASCII digits only: str.isdigit() also accepts characters int() refuses, such as "\u00b2".
@@ -54,15 +59,18 @@ _DECIMAL_LENGTH = re.compile(r"[0-9]{1,18}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
+def dumps(body: Any) -> str:
+    """The server's JSON text: compact, and ASCII escapes keep any string a client sent (lone
+    surrogates included) valid in UTF-8."""
+    return json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
 def respond(status: int, body: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-    """The one way the server answers: JSON when there is a body, nothing at all otherwise."""
+    """The one way the server answers (a long List streams the same text): JSON when there is
+    a body, nothing at all otherwise."""
     if body is None:
         return Response(status_code=status, headers=dict(headers or {}))
-    # ASCII escapes keep any string a client sent (lone surrogates included) valid in UTF-8.
-    content = json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-    return Response(
-        content, status_code=status, headers=dict(headers or {}), media_type="application/json"
-    )
+    return Response(dumps(body), status_code=status, headers=dict(headers or {}), media_type=JSON)
 
 
 def _endpoint(handler: Handler, *, refuse: Callable[[ApiError], Response]) -> Handler:
@@ -290,51 +298,67 @@ class _Server:
         return body
 
     # --- endpoints --------------------------------------------------------------------------
+    # Each endpoint authenticates and reads the body on the event loop, then does its work
+    # under the PBX lock. Work on one call takes microseconds and runs right there. Work on
+    # every call of an extension (the List, the bulk actions, hang-up-all) runs in Starlette's
+    # threadpool, and holds the lock only to choose the calls and to store what changed: the
+    # calls are frozen values, so rendering and computing them needs no lock.
+
+    def locked(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` holding the PBX lock."""
+        with self.pbx.lock:
+            return work(*args)
+
+    async def locked_off_loop(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` holding the PBX lock, in a worker thread: the loop never waits."""
+        return await run_in_threadpool(self.locked, work, *args)
 
     async def make_call(self, request: Request) -> Response:
         """POST .../{userId}/simple (D18-D20)."""
         user = self.authenticate(request)
         body = await self.read_object(request)
+        return self.locked(self._make_call, request, user, body)
+
+    def _make_call(self, request: Request, user: User, body: dict[str, Any]) -> Response:
         checks = self.plans[self.make_call_op]
-        with self.pbx.lock:
-            ctx = self.context(request, user, body)
-            try:
-                self.validate(checks, ctx, collection=False)
-            except ApiError:
-                if self.faults.side_effect_on_reject:
-                    self.make_anyway(ctx)
-                raise
-            user = ctx.user
-            sent = ctx.lookup("body.extension")
-            if not isinstance(sent, str):
-                sent = ctx.lookup("body.phoneCallView.0.source.0")
-            extension = ctx.extension(sent)
-            if extension is None or not isinstance(sent, str):
-                check = check_for(checks, "body.extension")
-                raise ApiError(
-                    400,
-                    check.code if check else errors.INVALID_REQUEST,
-                    "The call needs an extension of the user to be made from",
-                )
-            try:
-                call = self.pbx.make_call(
-                    owner=user.id,
-                    extension=extension,
-                    source=_strings(ctx.lookup("body.phoneCallView.0.source")),
-                    destination=_strings(ctx.lookup("body.phoneCallView.0.destination")),
-                    caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
-                    nonce=None
-                    if self.make_call_op in self.faults.no_effect
-                    else _text(ctx.lookup("body.nonce")),
-                )
-            except TooManyCalls:
-                raise ApiError(
-                    429,
-                    errors.TOO_MANY_CALLS,
-                    f"The user already has {self.pbx.max_calls_per_user} live calls",
-                ) from None
-            # The 004 example echoes the extension as sent ("210").
-            ack = self.acknowledge(request, sent, call, self.make_call_op)
+        ctx = self.context(request, user, body)
+        try:
+            self.validate(checks, ctx, collection=False)
+        except ApiError:
+            if self.faults.side_effect_on_reject:
+                self.make_anyway(ctx)
+            raise
+        user = ctx.user
+        sent = ctx.lookup("body.extension")
+        if not isinstance(sent, str):
+            sent = ctx.lookup("body.phoneCallView.0.source.0")
+        extension = ctx.extension(sent)
+        if extension is None or not isinstance(sent, str):
+            check = check_for(checks, "body.extension")
+            raise ApiError(
+                400,
+                check.code if check else errors.INVALID_REQUEST,
+                "The call needs an extension of the user to be made from",
+            )
+        try:
+            call = self.pbx.make_call(
+                owner=user.id,
+                extension=extension,
+                source=_strings(ctx.lookup("body.phoneCallView.0.source")),
+                destination=_strings(ctx.lookup("body.phoneCallView.0.destination")),
+                caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
+                nonce=None
+                if self.make_call_op in self.faults.no_effect
+                else _text(ctx.lookup("body.nonce")),
+            )
+        except TooManyCalls:
+            raise ApiError(
+                429,
+                errors.TOO_MANY_CALLS,
+                f"The user already has {self.pbx.max_calls_per_user} live calls",
+            ) from None
+        # The 004 example echoes the extension as sent ("210").
+        ack = self.acknowledge(request, sent, call, self.make_call_op)
         return self.accept(self.make_call_op, ack if self.faults.ack_not_array else [ack])
 
     def make_anyway(self, ctx: Context) -> None:
@@ -353,10 +377,8 @@ class _Server:
     async def read_call(self, request: Request) -> Response:
         """GET (and HEAD) .../{userId}/{extension}/{phoneCallId}: the self link (D21, D22)."""
         user = self.authenticate(request)
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            call = self.addressed_call(ctx)
-            answer = self.phone_call(request, call)
+        call, _ = self.locked(self.addressed_call, request, user)
+        answer = self.phone_call(request, call)
         # Only a server with the fault strips the views: the reference ignores the marker.
         if self.faults.link_without_views and _VIEWLESS in request.query_params:
             answer.pop("phoneCallView")
@@ -366,114 +388,190 @@ class _Server:
 
     async def act_on_call(self, request: Request) -> Response:
         """PUT .../{userId}/{extension}/{phoneCallId}: one action (D11-D15, D29)."""
-        return await self.act(request, self.authenticate(request), collection=False)
+        return await self.act(request, collection=False)
 
     async def hang_up(self, request: Request) -> Response:
         """DELETE .../{userId}/{extension}/{phoneCallId} (D28)."""
         user = self.authenticate(request)
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            call = self.addressed_call(ctx)
-            self.pbx.hang_up(call)
+        call, ctx = self.locked(self._hang_up, request, user)
         extension = ctx.path.get("extension", SELF)
         extension = call.extension if extension == SELF else extension
         return respond(200, {"id": call.id, "extension": extension})
 
-    def addressed_call(self, ctx: Context) -> Call:
+    def _hang_up(self, request: Request, user: User) -> tuple[Call, Context]:
+        call, ctx = self.addressed_call(request, user)
+        self.pbx.hang_up(call)
+        return call, ctx
+
+    def addressed_call(self, request: Request, user: User) -> tuple[Call, Context]:
         """The call the URI names, after the path checks (D5-D7)."""
+        ctx = self.context(request, user)
         self.validate(self.path_checks, ctx, collection=False)
         call = ctx.call
         if call is None:  # only when a check was switched off; the data guarantees a call
             check = check_for(self.path_checks, "path.phoneCallId")
             raise ApiError(400, check.code if check else errors.NOT_FOUND, "No such call")
-        return call
+        return call, ctx
+
+    def addressed_calls(self, request: Request, user: User) -> list[Call]:
+        """Every call of the URI extension, after the path checks (D5, D6)."""
+        ctx = self.context(request, user)
+        self.validate(self.path_checks, ctx, collection=True)
+        return self.pbx.calls_of(user.id, ctx.uri_extension)
 
     async def list_calls(self, request: Request) -> Response:
         """GET (and HEAD) .../{userId}/{extension}: the List (D22)."""
         user = self.authenticate(request)
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            self.validate(self.path_checks, ctx, collection=True)
-            calls = self.pbx.calls_of(user.id, ctx.uri_extension)
+        calls = await self.locked_off_loop(self.addressed_calls, request, user)
+        if len(calls) <= LIST_PIECE:
             return respond(200, {"entry": [self.phone_call(request, c) for c in calls]})
+        # The calls are frozen values: rendering them needs no lock, and piece by piece in the
+        # threadpool it neither holds the event loop nor keeps the whole text in memory (the
+        # next piece is rendered only when the client has taken the previous ones).
+        return StreamingResponse(self.list_pieces(request, calls), media_type=JSON)
+
+    def list_pieces(self, request: Request, calls: list[Call]) -> Iterator[bytes]:
+        """The List's JSON, ``LIST_PIECE`` calls at a time; the same text ``respond`` writes."""
+        yield b'{"entry":['
+        for start in range(0, len(calls), LIST_PIECE):
+            piece = [self.phone_call(request, call) for call in calls[start : start + LIST_PIECE]]
+            text = dumps(piece)[1:-1]  # the elements, without the array's brackets
+            yield (text if start == 0 else "," + text).encode("ascii")
+        yield b"]}"
 
     async def act_on_extension(self, request: Request) -> Response:
         """PUT .../{userId}/{extension}: the bulk actions (D16)."""
-        return await self.act(request, self.authenticate(request), collection=True)
+        return await self.act(request, collection=True)
 
     async def hang_up_all(self, request: Request) -> Response:
         """DELETE .../{userId}/{extension}: every call of the extension (D28)."""
         user = self.authenticate(request)
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            self.validate(self.path_checks, ctx, collection=True)
-            calls = self.pbx.calls_of(user.id, ctx.uri_extension)
-            for call in calls:
-                self.pbx.hang_up(call)
+        calls = await self.locked_off_loop(self._hang_up_all, request, user)
         if not calls:
             return respond(204)
         return respond(200, [{"id": c.id, "extension": c.extension} for c in calls])
 
-    async def act(self, request: Request, user: User, *, collection: bool) -> Response:
+    def _hang_up_all(self, request: Request, user: User) -> list[Call]:
+        calls = self.addressed_calls(request, user)
+        for call in calls:
+            self.pbx.hang_up(call)
+        return calls
+
+    async def act(self, request: Request, *, collection: bool) -> Response:
+        user = self.authenticate(request)
         body = await self.read_object(request)
         action = body.get("action")
         if not isinstance(action, str) or action not in self.actions:
             why = "missing" if "action" not in body else "unknown"
             if why in self.faults.accept_action and not collection:
-                return self.acknowledge_unchanged(request, user)
+                return self.locked(self.acknowledge_unchanged, request, user)
             names = ", ".join(sorted(self.actions))
             raise ApiError(400, errors.ACTION_INVALID, f"action must be one of {names}")
+        if not collection:
+            return self.locked(self._act_on_call, request, user, body, action)
+        chosen = await self.locked_off_loop(self._choose_bulk, request, user, body, action)
+        if isinstance(chosen, Response):
+            return chosen
+        return await run_in_threadpool(self.bulk, request, chosen)
+
+    def _validated(
+        self, request: Request, user: User, body: dict[str, Any], action: str, collection: bool
+    ) -> tuple[Context, str]:
+        """The context and operation of an action request that passes its checks."""
         operation = self.actions[action]
-        checks = self.plans[operation]
         bulk_allowed = (
             operation in self.contract.operations
             and self.contract.operations[operation].bulk_path is not None
         )
+        ctx = self.context(request, user, body)
+        # A bulk request for an action that needs one call fails the phoneCallId check.
+        try:
+            self.validate(self.plans[operation], ctx, collection=collection and bulk_allowed)
+        except ApiError:
+            if self.faults.side_effect_on_reject and not collection and ctx.call is not None:
+                # A fault: changed, then refused (D27).
+                self.pbx.store(self.pbx.with_view(ctx.call, ctx.call.views[0].id, status="4"))
+            raise
+        return ctx, operation
+
+    def _act_on_call(
+        self, request: Request, user: User, body: dict[str, Any], action: str
+    ) -> Response:
+        ctx, operation = self._validated(request, user, body, action, collection=False)
+        call = ctx.call
+        if call is None:  # only when a check was switched off
+            raise ApiError(400, errors.INVALID_REQUEST, "No such call")
+        if operation not in self.faults.no_effect:
+            call = self.pbx.store(self.effect(action, ctx, call))
+        return self.accept(operation, self.ack(request, ctx, call, operation))
+
+    def _choose_bulk(
+        self, request: Request, user: User, body: dict[str, Any], action: str
+    ) -> Response | _Bulk:
+        ctx, operation = self._validated(request, user, body, action, collection=True)
+        calls = self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
+        if not calls:
+            return self.bulk_empty(operation)
+        return _Bulk(ctx, action, operation, calls)
+
+    def bulk(self, request: Request, bulk: _Bulk) -> Response:
+        """A bulk action (D16) on the calls taken under the lock by ``_choose_bulk``.
+
+        Each call's new version is computed without the lock, then all are stored in one short
+        locked step, which takes the extension's calls again: a call that changed or joined
+        the extension meanwhile is computed there from what it is now, one hung up meanwhile
+        is left out. So the bulk action is atomic, as of that step.
+        """
+        planned = {c.id: (c, self.effect(bulk.action, bulk.ctx, c)) for c in bulk.calls}
         with self.pbx.lock:
-            ctx = self.context(request, user, body)
-            # A bulk request for an action that needs one call fails the phoneCallId check.
-            try:
-                self.validate(checks, ctx, collection=collection and bulk_allowed)
-            except ApiError:
-                if self.faults.side_effect_on_reject and not collection and ctx.call is not None:
-                    ctx.call.views[0].status = "4"  # a fault: changed, then refused (D27)
-                raise
-            if not collection:
-                call = ctx.call
-                if call is None:  # only when a check was switched off
-                    raise ApiError(400, errors.INVALID_REQUEST, "No such call")
-                if operation not in self.faults.no_effect:
-                    self.apply(action, ctx, call)
-                return self.accept(operation, self.ack(request, ctx, call, operation))
-            calls = self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
-            if not calls:
-                status = self.faults.bulk_empty_status.get(operation, 204)
-                return respond(status, None if status == 204 else [])
-            for call in calls:
-                self.apply(action, ctx, call)
-            return self.accept(operation, [self.ack(request, ctx, c, operation) for c in calls])
+            changed = []
+            for call in self.pbx.calls_of(bulk.ctx.user.id, bulk.ctx.uri_extension):
+                base, new = planned.get(call.id, (None, call))
+                if base is not call:
+                    new = self.effect(bulk.action, bulk.ctx, call)
+                changed.append(self.pbx.store(new))
+        if not changed:
+            return self.bulk_empty(bulk.operation)
+        acks = [self.ack(request, bulk.ctx, call, bulk.operation) for call in changed]
+        return self.accept(bulk.operation, acks)
+
+    def bulk_empty(self, operation: str) -> Response:
+        """D16: no call to act on."""
+        status = self.faults.bulk_empty_status.get(operation, 204)
+        return respond(status, None if status == 204 else [])
 
     def acknowledge_unchanged(self, request: Request, user: User) -> Response:
         """A fault: an unknown or missing action acknowledged as if it had been done."""
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            call = ctx.call
-            if call is None:
-                return respond(202, {})
-            return respond(202, self.ack(request, ctx, call, ""))
+        ctx = self.context(request, user)
+        call = ctx.call
+        if call is None:
+            return respond(202, {})
+        return respond(202, self.ack(request, ctx, call, ""))
 
-    def apply(self, action: str, ctx: Context, call: Call) -> None:
+    def effect(self, action: str, ctx: Context, call: Call) -> Call:
+        """``call`` as ``action`` leaves it (computed, not stored)."""
         send_call_to = _text(ctx.lookup("body.sendCallTo")) or ""
         view = call.view(_text(ctx.lookup("body.phoneCallViewId")) or "")
         if action in ("Transfer", "TransferToVoicemail"):
-            self.pbx.transfer(call, send_call_to)
-        elif action == "PickUp" and view is not None:
+            return self.pbx.transferred(call, send_call_to)
+        if action == "PickUp" and view is not None:
             caller_id = _text(ctx.lookup("body.callerId"))
-            self.pbx.pick_up(call, view, send_call_to, caller_id)
-        elif action == "OffHold" and view is not None:
-            self.pbx.unhold(call, view)
-        elif action == "OnHold" and view is not None:
-            self.pbx.hold(view)
+            return self.pbx.picked_up(call, view, send_call_to, caller_id)
+        if action == "OffHold" and view is not None:
+            return self.pbx.unheld(call, view)
+        if action == "OnHold" and view is not None:
+            return self.pbx.held(call, view)
+        return call
+
+
+@dataclass(frozen=True)
+class _Bulk:
+    """A validated bulk action and the calls it applies to, as taken under the lock."""
+
+    ctx: Context
+    action: str
+    operation: str
+    calls: list[Call]
 
 
 _VIEWLESS = "uapi-fault-viewless"
