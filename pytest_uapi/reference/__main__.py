@@ -1,6 +1,6 @@
 """``uapi-reference-server``: serve the reference implementation over HTTP.
 
-    uapi-reference-server [--host 127.0.0.1] [--port 8080] [--dataset FILE]
+    uapi-reference-server [--host 127.0.0.1] [--port 8080] [--dataset FILE] [--idle-timeout 5]
 
 Loopback by default. Prints the base URL and the dataset's tokens, then serves until Ctrl-C. A bad
 argument, an unreadable dataset or an address that cannot be listened on is one error line and
@@ -21,6 +21,7 @@ from pytest_uapi.contract import Dataset, load_dataset
 from pytest_uapi.contract.dataset import DatasetError
 
 from .app import create_app
+from .connections import DEFAULT_IDLE_TIMEOUT, uvicorn_idle_settings
 from .faults import VARIANTS, catalogue
 
 PROG = "uapi-reference-server"
@@ -45,6 +46,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -67,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         "--dataset",
         metavar="FILE",
         help="dataset TOML file (users, tokens, extensions); default: the shipped one",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection that sends no complete request (or the rest of a body), or "
+        f"reads nothing of an answer, for this long (default: {DEFAULT_IDLE_TIMEOUT:g})",
     )
     parser.add_argument(
         "--fault",
@@ -140,12 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"serving with fault {args.fault}: this server is broken on purpose\n")
     sys.stdout.flush()
     config = uvicorn.Config(
-        create_app(dataset, fault=args.fault),
+        create_app(dataset, fault=args.fault, body_timeout=args.idle_timeout),
         log_level="info",
         lifespan="off",
         ws="none",
         timeout_graceful_shutdown=5,
         backlog=BACKLOG,
+        **uvicorn_idle_settings(args.idle_timeout),
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_dataset
 
 from . import errors
+from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
 from .errors import ApiError
 from .faults import REFERENCE, Switches, switches_for
 from .oauth import TOKEN_PATH, TokenStore, token_endpoint
@@ -53,8 +54,6 @@ LIST_PIECE = 100
 T = TypeVar("T")
 _AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="uapi"'}
 Handler = Callable[[Request], Awaitable[Response]]
-# ASCII digits only: str.isdigit() also accepts characters int() refuses, such as "\u00b2".
-_DECIMAL_LENGTH = re.compile(r"[0-9]{1,18}")
 # A bearer token is visible ASCII (RFC 9110 VCHAR); RFC 6750's b64token is a subset of it.
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 
@@ -104,6 +103,7 @@ class _Server:
         max_body_bytes: int,
         switches: Switches,
         token_lifetime: float = 3600.0,
+        body_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.contract = contract
         self.dataset = dataset
@@ -112,6 +112,7 @@ class _Server:
             Pbx(dataset, new_call_id=_numeric_id) if switches.numeric_call_ids else Pbx(dataset)
         )
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.tokens = {user.token: user for user in dataset.users.values()}
         self.issued = TokenStore(token_lifetime)  # OAuth tokens, valid next to the static ones
         # The PUT actions: the documented ones (D11-D14), then OnHold (D29).
@@ -177,27 +178,28 @@ class _Server:
         return response
 
     async def read_object(self, request: Request) -> dict[str, Any]:
-        """The JSON object in the body, whatever the Content-Type says, within the size limit."""
-        too_large = ApiError(
-            413,
-            errors.REQUEST_TOO_LARGE,
-            f"The body is larger than {self.max_body_bytes} bytes",
-        )
-        declared = request.headers.get("content-length", "")
-        if _DECIMAL_LENGTH.fullmatch(declared) and int(declared) > self.max_body_bytes:
-            raise too_large
-        chunks: list[bytes] = []
-        size = 0
+        """The JSON object in the body, whatever the Content-Type says, within the size limit
+        and the time the server waits for a body."""
         try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    raise too_large
-                chunks.append(chunk)
+            raw = await read_body(request, limit=self.max_body_bytes, timeout=self.body_timeout)
+        except BodyTooLarge:
+            raise ApiError(
+                413,
+                errors.REQUEST_TOO_LARGE,
+                f"The body is larger than {self.max_body_bytes} bytes",
+            ) from None
+        except BodyTimeout:
+            # The rest of the body may still come: close rather than read it as a request.
+            raise ApiError(
+                408,
+                errors.REQUEST_TIMEOUT,
+                f"The body did not arrive within {self.body_timeout:g} s",
+                {"Connection": "close"},
+            ) from None
         except ClientDisconnect:
             raise ApiError(400, errors.INVALID_REQUEST, "The body was cut short") from None
         try:
-            value = json.loads(b"".join(chunks).decode("utf-8"))
+            value = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             if self.faults.crash_on_malformed_json:
                 raise ApiError(500, "internal_error", "Unexpected body") from None
@@ -645,17 +647,24 @@ def create_app(
     max_body_bytes: int = 64 * 1024,
     fault: str | None = None,
     token_lifetime: float = 3600.0,
+    body_timeout: float = DEFAULT_IDLE_TIMEOUT,
 ) -> Starlette:
     """The reference server as an ASGI app, serving ``dataset`` (default: the shipped one).
 
     Each app has its own in-memory PBX (``app.state.pbx``), empty at start. ``fault`` names a
     deliberately broken variant (``faults.catalogue()``) or ``"alternatives"``; unknown names
     raise ``KeyError``. Tokens issued by ``POST /oauth/token.php`` expire after
-    ``token_lifetime`` seconds.
+    ``token_lifetime`` seconds. A body that has not fully arrived ``body_timeout`` seconds after
+    the app started reading it is refused (408, or OAuth's 400 ``invalid_request``).
     """
     switches = switches_for(fault) if fault else REFERENCE
     server = _Server(
-        load_contract(), dataset or load_dataset(), max_body_bytes, switches, token_lifetime
+        load_contract(),
+        dataset or load_dataset(),
+        max_body_bytes,
+        switches,
+        token_lifetime,
+        body_timeout,
     )
     wrap = functools.partial(_endpoint, refuse=server.refuse)
 
@@ -676,7 +685,7 @@ def create_app(
         delete = staticmethod(wrap(server.hang_up))
 
     class Token(HTTPEndpoint):
-        post = staticmethod(token_endpoint(server.dataset, server.issued))
+        post = staticmethod(token_endpoint(server.dataset, server.issued, body_timeout))
 
     # A class endpoint takes every method, so `.../{userId}/simple` belongs to MakeCall alone:
     # a GET of it is a 405, not the List of an extension named "simple".

@@ -23,6 +23,8 @@ from starlette.responses import Response
 
 from pytest_uapi.contract import Dataset, User
 
+from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
+
 TOKEN_PATH = "/oauth/token.php"
 MAX_FORM_BYTES = 8 * 1024
 
@@ -60,25 +62,23 @@ def _answer(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status, headers, media_type="application/json")
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    """The form fields (first value of each); None when the body is too large or cut."""
-    body = b""
+async def _form(request: Request, timeout: float) -> dict[str, str] | None:
+    """The form fields (first value of each); None when the body is too large, late or cut."""
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                return None
-    except ClientDisconnect:
+        body = await read_body(request, limit=MAX_FORM_BYTES, timeout=timeout)
+    except (BodyTooLarge, BodyTimeout, ClientDisconnect):
         return None
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {name: values[0] for name, values in fields.items()}
 
 
-def token_endpoint(dataset: Dataset, store: TokenStore) -> Callable[[Request], Awaitable[Response]]:
+def token_endpoint(
+    dataset: Dataset, store: TokenStore, body_timeout: float = DEFAULT_IDLE_TIMEOUT
+) -> Callable[[Request], Awaitable[Response]]:
     clients = {u.client_id: u for u in dataset.users.values() if u.client_id and u.client_secret}
 
     async def endpoint(request: Request) -> Response:
-        form = await _form(request)
+        form = await _form(request, body_timeout)
         if form is None:
             return _answer(400, {"error": "invalid_request"})
         if form.get("grant_type") != "client_credentials":

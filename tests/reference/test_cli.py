@@ -54,7 +54,7 @@ def test_a_malformed_dataset_names_the_key_at_fault(tmp_path: Path) -> None:
 def test_help_names_the_options() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for option in ("--host", "--port", "--dataset"):
+    for option in ("--host", "--port", "--dataset", "--idle-timeout"):
         assert option in result.stdout
 
 
