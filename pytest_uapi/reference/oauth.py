@@ -27,15 +27,27 @@ from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_b
 
 TOKEN_PATH = "/oauth/token.php"
 MAX_FORM_BYTES = 8 * 1024
+# Far more than a client needs at once (one per test process is usual).
+MAX_TOKENS_PER_USER = 100
 
 
 class TokenStore:
-    """Tokens issued so far and when each expires; safe to share between server threads."""
+    """Tokens issued so far and when each expires; safe to share between server threads.
 
-    def __init__(self, lifetime: float, clock: Callable[[], float] = time.monotonic) -> None:
+    At most ``per_user`` live tokens per user: a grant beyond that retires the user's oldest
+    token, so repeated grants with valid credentials cannot grow the store without bound.
+    """
+
+    def __init__(
+        self,
+        lifetime: float,
+        clock: Callable[[], float] = time.monotonic,
+        per_user: int = MAX_TOKENS_PER_USER,
+    ) -> None:
         self.lifetime = lifetime
+        self.per_user = per_user
         self._clock = clock
-        self._tokens: dict[str, tuple[User, float]] = {}
+        self._tokens: dict[str, tuple[User, float]] = {}  # in the order issued
         self._lock = threading.Lock()
 
     def issue(self, user: User) -> str:
@@ -44,6 +56,9 @@ class TokenStore:
             now = self._clock()
             # Expired tokens go when a new one is made: the store stays as small as the live set.
             self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
+            mine = [t for t, (owner, _) in self._tokens.items() if owner.id == user.id]
+            for retired in mine[: max(0, len(mine) - self.per_user + 1)]:
+                del self._tokens[retired]
             self._tokens[token] = (user, now + self.lifetime)
         return token
 
@@ -55,6 +70,10 @@ class TokenStore:
             return None
         return found[0]
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._tokens)
+
 
 def _answer(status: int, body: dict[str, Any]) -> Response:
     # RFC 6749 5.1: token answers must not be cached.
@@ -63,12 +82,18 @@ def _answer(status: int, body: dict[str, Any]) -> Response:
 
 
 async def _form(request: Request, timeout: float) -> dict[str, str] | None:
-    """The form fields (first value of each); None when the body is too large, late or cut."""
+    """The form fields; None when the body is too large, late or cut, or repeats a field.
+
+    RFC 6749 3.2: parameters must not be included more than once. A second ``client_id`` (or
+    secret, or grant type) is ambiguous, so the request is refused rather than read one way.
+    """
     try:
         body = await read_body(request, limit=MAX_FORM_BYTES, timeout=timeout)
     except (BodyTooLarge, BodyTimeout, ClientDisconnect):
         return None
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    if any(len(values) > 1 for values in fields.values()):
+        return None
     return {name: values[0] for name, values in fields.items()}
 
 
