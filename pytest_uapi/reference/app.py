@@ -9,6 +9,7 @@ body has been read, so concurrent clients never see a half-applied change, and a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -21,9 +22,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.endpoints import HTTPEndpoint
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_dataset
 
@@ -199,7 +202,12 @@ class _Server:
         except ClientDisconnect:
             raise ApiError(400, errors.INVALID_REQUEST, "The body was cut short") from None
         try:
-            value = json.loads(raw.decode("utf-8"))
+            value = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+        except _DuplicateKey as twice:
+            # Parsers differ on which value wins; the server takes neither (RFC 8259 4).
+            raise ApiError(
+                400, errors.INVALID_REQUEST, f"The body names {twice.key[:64]!r} twice"
+            ) from None
         except (UnicodeDecodeError, ValueError, RecursionError):
             if self.faults.crash_on_malformed_json:
                 raise ApiError(500, "internal_error", "Unexpected body") from None
@@ -367,14 +375,15 @@ class _Server:
         """A fault: a refused make-call request still makes its call (D27 violated)."""
         terminals = [e for e in self.dataset.extensions_of(ctx.user.id) if e.is_phone_terminal]
         if terminals:
-            self.pbx.make_call(
-                owner=ctx.user.id,
-                extension=terminals[0],
-                source=[terminals[0].number],
-                destination=["0"],
-                caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
-                nonce=_text(ctx.lookup("body.nonce")),
-            )
+            with contextlib.suppress(TooManyCalls):  # at the cap: the refusal stands alone
+                self.pbx.make_call(
+                    owner=ctx.user.id,
+                    extension=terminals[0],
+                    source=[terminals[0].number],
+                    destination=["0"],
+                    caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
+                    nonce=_text(ctx.lookup("body.nonce")),
+                )
 
     async def read_call(self, request: Request) -> Response:
         """GET (and HEAD) .../{userId}/{extension}/{phoneCallId}: the self link (D21, D22)."""
@@ -579,6 +588,44 @@ class _Bulk:
 _VIEWLESS = "uapi-fault-viewless"
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a name given twice."""
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _DuplicateKey(key)
+        value[key] = item
+    return value
+
+
+class _UnambiguousFraming:
+    """Refuse a request with both ``Transfer-Encoding`` and ``Content-Length``, and close.
+
+    Such a request can be read two ways, which is how requests are smuggled past a proxy.
+    RFC 9112 6.1 lets a server refuse it and requires it to close the connection after
+    answering; h11 reads the chunked body and keeps the connection open.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = {name for name, _ in scope["headers"]}
+            if b"transfer-encoding" in names and b"content-length" in names:
+                message = "Transfer-Encoding and Content-Length together are ambiguous"
+                body = errors.error_body(errors.INVALID_REQUEST, message)
+                await respond(400, body, {"Connection": "close"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _numeric_id() -> str:
     """The alternatives variant's call ids: digits only (D7 asks only for alphanumeric)."""
     return str(secrets.randbelow(10**15) + 10**14)
@@ -695,7 +742,11 @@ def create_app(
         Route(f"{PREFIX}/{{userId}}/{{extension}}/{{phoneCallId}}", PhoneCall),
         Route(TOKEN_PATH, Token),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_UnambiguousFraming)],
+        exception_handlers={HTTPException: _http_error},
+    )
     # A trailing slash is another URI, not a redirect: answer 404 like any unknown route.
     app.router.redirect_slashes = False
     app.state.pbx = server.pbx

@@ -164,6 +164,29 @@ def test_a_client_that_stops_reading_a_long_answer_is_dropped(app: Starlette) ->
         assert not server._server.server_state.connections
 
 
+def test_a_request_framed_two_ways_is_refused_and_the_connection_closed(
+    served: tuple[str, int], app: Starlette
+) -> None:
+    # Content-Length says 5 bytes, chunked says the whole call: a proxy and the server could
+    # each read a different request out of the same bytes.
+    body = b'{"phoneCallView":[{"source":["0003*210"],"destination":["3235742879"]}]}'
+    with socket.create_connection(served, timeout=5) as connection:
+        connection.sendall(
+            b"POST /uapi/phoneCalls/12/simple HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer sandbox-token-12\r\n"
+            b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + f"{len(body):x}\r\n".encode()
+            + body
+            + b"\r\n0\r\n\r\n"
+        )
+        answer = b""
+        while chunk := connection.recv(65536):  # ends: the server closes
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert b'"code":"invalid_request"' in answer
+    assert len(app.state.pbx) == 0
+
+
 def test_the_cli_closes_idle_connections() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest_uapi.reference", "--port", "0", "--idle-timeout", "0.5"],

@@ -270,3 +270,44 @@ def test_too_many_live_calls_answers_429(asgi: Api, app: Starlette) -> None:
 
 def _view() -> dict[str, list[str]]:
     return {"source": [VALUES["caller"]], "destination": [VALUES["public"]]}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"action": "OnHold", "action": "Transfer", "sendCallTo": "5551234",'
+        b' "transferFromNumber": "0003*210", "phoneCallViewId": "01"}',
+        b'{"action": "Transfer", "sendCallTo": "5551234", "sendCallTo": "0003*024",'
+        b' "transferFromNumber": "0003*210"}',
+    ],
+    ids=["action", "send-call-to"],
+)
+def test_a_name_given_twice_in_the_body_is_refused(
+    asgi: Api, app: Starlette, on_call: str, content: bytes
+) -> None:
+    state = app.state.pbx.snapshot()
+    answer = asgi.request("PUT", asgi.call_path(on_call), content=content)
+    assert_error(answer, 400, "invalid_request")
+    assert "twice" in answer.json()["error"]["message"]
+    nested = b'{"phoneCallView": [{"source": ["0003*210"], "source": ["0003*211"],'
+    nested += b' "destination": ["3235742879"]}]}'
+    assert_error(
+        asgi.request("POST", "/uapi/phoneCalls/12/simple", content=nested), 400, "invalid_request"
+    )
+    assert app.state.pbx.snapshot() == state
+
+
+def test_a_fault_that_makes_calls_on_refusal_still_never_answers_500() -> None:
+    # errors.no_side_effects:changes-call makes a call for every refused make-call request;
+    # at the user's cap it cannot, and the refusal is answered alone.
+    app = create_app(fault="errors.no_side_effects:changes-call")
+    app.state.pbx.max_calls_per_user = 1
+    api = AsgiApi(app)
+    try:
+        bad = {"phoneCallView": [{"source": ["abc"], "destination": ["3235742879"]}]}
+        for _ in range(2):
+            answer = api.request("POST", "/uapi/phoneCalls/12/simple", json=bad)
+            assert_error(answer, 400, "pc_source_invalid")
+        assert len(app.state.pbx) == 1
+    finally:
+        api.close()
