@@ -1,10 +1,11 @@
 """The reference server's HTTP surface: routes, authentication, body handling, answers.
 
-Every answer goes through ``respond`` (JSON, ``application/json``) and every refusal is an
-``ApiError`` turned into the D25 body by ``_endpoint``; every validation goes through
-``validation.first_failure``. A request's read-validate-write runs under the PBX lock, after the
-body has been read, so concurrent clients never see a half-applied change, and a refused request
-(4xx) returns before anything is written (D27).
+Every answer goes through ``respond`` (JSON, ``application/json``; a long List streams the same
+text) and every refusal is an ``ApiError`` turned into the D25 body by ``_endpoint``; every
+validation goes through ``validation.first_failure``. Each route serves only the methods its
+``HTTPEndpoint`` names. A request's read-validate-write runs under the PBX lock, after the body
+has been read, so concurrent clients never see a half-applied change, and a refused request
+(4xx) returns before anything is written (D27); rendering happens outside the lock.
 """
 
 from __future__ import annotations
