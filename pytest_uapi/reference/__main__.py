@@ -1,6 +1,6 @@
 """``uapi-reference-server``: serve the reference implementation over HTTP.
 
-    uapi-reference-server [--host 127.0.0.1] [--port 8080] [--dataset FILE]
+    uapi-reference-server [--host 127.0.0.1] [--port 8080] [--dataset FILE] [--idle-timeout 5]
 
 Loopback by default. Prints the base URL and the dataset's tokens, then serves until Ctrl-C. A bad
 argument, an unreadable dataset or an address that cannot be listened on is one error line and
@@ -21,10 +21,13 @@ from pytest_uapi.contract import Dataset, load_dataset
 from pytest_uapi.contract.dataset import DatasetError
 
 from .app import create_app
+from .connections import DEFAULT_IDLE_TIMEOUT, uvicorn_idle_settings
 from .faults import VARIANTS, catalogue
 
 PROG = "uapi-reference-server"
 USAGE_ERROR = 2
+# uvicorn's own default; the socket listens with it from the start and uvicorn keeps it.
+BACKLOG = 2048
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +44,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
     return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         "--dataset",
         metavar="FILE",
         help="dataset TOML file (users, tokens, extensions); default: the shipped one",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection that sends no complete request (or the rest of a body), or "
+        f"reads nothing of an answer, for this long (default: {DEFAULT_IDLE_TIMEOUT:g})",
     )
     parser.add_argument(
         "--fault",
@@ -101,6 +122,10 @@ def _listen(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        # Listen before the banner announces the address: a client that connects as soon as it
+        # reads the banner waits in the backlog until uvicorn accepts, instead of being refused
+        # while the app is still being built.
+        sock.listen(BACKLOG)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     return sock
@@ -134,11 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"serving with fault {args.fault}: this server is broken on purpose\n")
     sys.stdout.flush()
     config = uvicorn.Config(
-        create_app(dataset, fault=args.fault),
+        create_app(dataset, fault=args.fault, body_timeout=args.idle_timeout),
         log_level="info",
         lifespan="off",
         ws="none",
         timeout_graceful_shutdown=5,
+        backlog=BACKLOG,
+        **uvicorn_idle_settings(args.idle_timeout),
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])

@@ -1,35 +1,44 @@
 """The reference server's HTTP surface: routes, authentication, body handling, answers.
 
-Every answer goes through ``respond`` (JSON, ``application/json``) and every refusal is an
-``ApiError`` turned into the D25 body by ``_endpoint``; every validation goes through
-``validation.first_failure``. A request's read-validate-write runs under the PBX lock, after the
-body has been read, so concurrent clients never see a half-applied change, and a refused request
-(4xx) returns before anything is written (D27).
+Every answer goes through ``respond`` (JSON, ``application/json``; a long List streams the same
+text) and every refusal is an ``ApiError`` turned into the D25 body by ``_endpoint``; every
+validation goes through ``validation.first_failure``. Each route serves only the methods its
+``HTTPEndpoint`` names. A request's read-validate-write runs under the PBX lock, after the body
+has been read, so concurrent clients never see a half-applied change, and a refused request
+(4xx) returns before anything is written (D27); rendering happens outside the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.endpoints import HTTPEndpoint
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_dataset
 
 from . import errors
+from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
 from .errors import ApiError
 from .faults import REFERENCE, Switches, switches_for
 from .oauth import TOKEN_PATH, TokenStore, token_endpoint
 from .pbx import Call, Pbx, TooManyCalls
 from .validation import (
+    MAX_QUERY_VALUE,
     RULES,
     SELF,
     VALIDATED_AS,
@@ -39,27 +48,35 @@ from .validation import (
     first_failure,
     path_plan,
     plan,
+    query_failure,
 )
 
 PREFIX = "/uapi/phoneCalls"
+JSON = "application/json"
+# A List longer than this is rendered and sent this many calls at a time.
+LIST_PIECE = 100
+T = TypeVar("T")
 _AUTH_HEADERS = {"WWW-Authenticate": 'Bearer realm="uapi"'}
 Handler = Callable[[Request], Awaitable[Response]]
-# ASCII digits only: str.isdigit() also accepts characters int() refuses, such as "\u00b2".
-_DECIMAL_LENGTH = re.compile(r"[0-9]{1,18}")
+# A bearer token is visible ASCII (RFC 9110 VCHAR); RFC 6750's b64token is a subset of it.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def dumps(body: Any) -> str:
+    """The server's JSON text: compact, and ASCII escapes keep any string a client sent (lone
+    surrogates included) valid in UTF-8."""
+    return json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
 
 
 def respond(status: int, body: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-    """The one way the server answers: JSON when there is a body, nothing at all otherwise."""
+    """The one way the server answers (a long List streams the same text): JSON when there is
+    a body, nothing at all otherwise."""
     if body is None:
         return Response(status_code=status, headers=dict(headers or {}))
-    # ASCII escapes keep any string a client sent (lone surrogates included) valid in UTF-8.
-    content = json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-    return Response(
-        content, status_code=status, headers=dict(headers or {}), media_type="application/json"
-    )
+    return Response(dumps(body), status_code=status, headers=dict(headers or {}), media_type=JSON)
 
 
-def _endpoint(handler: Handler, refuse: Callable[[ApiError], Response]) -> Handler:
+def _endpoint(handler: Handler, *, refuse: Callable[[ApiError], Response]) -> Handler:
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
@@ -90,6 +107,7 @@ class _Server:
         max_body_bytes: int,
         switches: Switches,
         token_lifetime: float = 3600.0,
+        body_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.contract = contract
         self.dataset = dataset
@@ -98,6 +116,7 @@ class _Server:
             Pbx(dataset, new_call_id=_numeric_id) if switches.numeric_call_ids else Pbx(dataset)
         )
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.tokens = {user.token: user for user in dataset.users.values()}
         self.issued = TokenStore(token_lifetime)  # OAuth tokens, valid next to the static ones
         # The PUT actions: the documented ones (D11-D14), then OnHold (D29).
@@ -118,14 +137,24 @@ class _Server:
     # --- request plumbing -------------------------------------------------------------------
 
     def authenticate(self, request: Request) -> User:
-        """D3, D30: ``Authorization: Bearer <token>`` naming a user of the dataset."""
-        header = request.headers.get("authorization")
-        if header is None:
+        """D3, D30: exactly one ``Authorization: Bearer <token>`` naming a user of the dataset.
+
+        Anything a reader could take two ways is malformed: a repeated header (which one
+        counts?) and a token with characters a header cannot carry plainly (controls, spaces,
+        non-ASCII), which a lenient ``strip()`` would silently drop. Only the optional
+        whitespace HTTP allows around a field value (spaces and tabs, RFC 9110 5.5) and the
+        spaces after the scheme (RFC 9110 11.4) are read past.
+        """
+        headers = request.headers.getlist("authorization")
+        if not headers:
             return self.refuse_auth("missing", "Authorization is missing")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if len(headers) > 1:
+            return self.refuse_auth("malformed", "Authorization must be sent once")
+        scheme, _, token = headers[0].strip(" \t").partition(" ")
+        token = token.lstrip(" ")
+        if scheme.lower() != "bearer" or not _TOKEN.fullmatch(token):
             return self.refuse_auth("malformed", "Authorization must be 'Bearer <token>'")
-        user = self.tokens.get(token.strip()) or self.issued.user(token.strip())
+        user = self.tokens.get(token) or self.issued.user(token)
         if user is None:
             return self.refuse_auth("unknown", "The token is not valid")
         return user
@@ -153,27 +182,33 @@ class _Server:
         return response
 
     async def read_object(self, request: Request) -> dict[str, Any]:
-        """The JSON object in the body, whatever the Content-Type says, within the size limit."""
-        too_large = ApiError(
-            413,
-            errors.REQUEST_TOO_LARGE,
-            f"The body is larger than {self.max_body_bytes} bytes",
-        )
-        declared = request.headers.get("content-length", "")
-        if _DECIMAL_LENGTH.fullmatch(declared) and int(declared) > self.max_body_bytes:
-            raise too_large
-        chunks: list[bytes] = []
-        size = 0
+        """The JSON object in the body, whatever the Content-Type says, within the size limit
+        and the time the server waits for a body."""
         try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    raise too_large
-                chunks.append(chunk)
+            raw = await read_body(request, limit=self.max_body_bytes, timeout=self.body_timeout)
+        except BodyTooLarge:
+            raise ApiError(
+                413,
+                errors.REQUEST_TOO_LARGE,
+                f"The body is larger than {self.max_body_bytes} bytes",
+            ) from None
+        except BodyTimeout:
+            # The rest of the body may still come: close rather than read it as a request.
+            raise ApiError(
+                408,
+                errors.REQUEST_TIMEOUT,
+                f"The body did not arrive within {self.body_timeout:g} s",
+                {"Connection": "close"},
+            ) from None
         except ClientDisconnect:
             raise ApiError(400, errors.INVALID_REQUEST, "The body was cut short") from None
         try:
-            value = json.loads(b"".join(chunks).decode("utf-8"))
+            value = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+        except _DuplicateKey as twice:
+            # Parsers differ on which value wins; the server takes neither (RFC 8259 4).
+            raise ApiError(
+                400, errors.INVALID_REQUEST, f"The body names {twice.key[:64]!r} twice"
+            ) from None
         except (UnicodeDecodeError, ValueError, RecursionError):
             if self.faults.crash_on_malformed_json:
                 raise ApiError(500, "internal_error", "Unexpected body") from None
@@ -193,7 +228,7 @@ class _Server:
             pbx=self.pbx,
             user=user,
             path=dict(request.path_params),
-            query=dict(request.query_params),
+            query=request.query_params.multi_items(),
             body=body,
         )
 
@@ -213,6 +248,11 @@ class _Server:
                     "The token's user cannot act on behalf of another user",
                 )
             ctx.user = named  # a fault: act as the user the URI names
+        oversized = query_failure(checks, ctx)
+        if oversized is not None:
+            name, code = oversized
+            message = f"Query parameter {name} must be sent once, at most {MAX_QUERY_VALUE} long"
+            raise ApiError(400, code or errors.INVALID_REQUEST, message)
         refused = _refused_form(self.faults, ctx, checks)
         if refused is not None:
             raise ApiError(400, refused, "This form is not supported")
@@ -227,14 +267,21 @@ class _Server:
         root_path: str = request.scope.get("root_path", "")
         return f"{request.url.scheme}://{request.url.netloc}{root_path}".rstrip("/")
 
-    def link(self, request: Request, user: User, extension: str, call: Call) -> str:
-        return f"{self.base_url(request)}{PREFIX}/{user.id}/{extension}/{call.id}"
+    def link(self, request: Request, call: Call) -> str:
+        """The one URL of ``call``: its owner's numeric id, its own extension, its id.
+
+        A call is addressable under every extension of its owner that takes part in it, but
+        the others come and go (a PickUp or a Transfer replaces the destination), while the
+        extension the call was made from takes part for the call's whole life: a link naming
+        it answers 200 until the call is hung up (D21), whichever extension was addressed.
+        """
+        return f"{self.base_url(request)}{PREFIX}/{call.owner}/{call.extension}/{call.id}"
 
     def acknowledge(
-        self, request: Request, user: User, extension: str, call: Call, operation: str
+        self, request: Request, extension: str, call: Call, operation: str
     ) -> dict[str, Any]:
-        """D15, D20: id, extension and the self link of ``call`` after ``operation``."""
-        link = self.link(request, user, extension, call)
+        """D15, D20: id, ``extension`` (as addressed) and the self link of ``call``."""
+        link = self.link(request, call)
         if operation in self.faults.link_broken:  # D1's typo: a path nothing answers
             link = link.replace(f"{PREFIX}/", "/uapi/phoneCall/", 1)
         if operation in self.faults.link_without_views:
@@ -251,182 +298,333 @@ class _Server:
         extension = ctx.path.get("extension", SELF)
         if extension == SELF:
             extension = call.extension
-        return self.acknowledge(request, ctx.user, extension, call, operation)
+        return self.acknowledge(request, extension, call, operation)
 
-    def phone_call(self, request: Request, user: User, call: Call) -> dict[str, Any]:
+    def phone_call(self, request: Request, call: Call) -> dict[str, Any]:
         body = call.render()
-        body[self.faults.link_key] = {"self": self.link(request, user, call.extension, call)}
+        body[self.faults.link_key] = {"self": self.link(request, call)}
         if self.faults.numeric_status:
             for view in body["phoneCallView"]:
                 view["status"] = int(view["status"])
         return body
 
     # --- endpoints --------------------------------------------------------------------------
+    # Each endpoint authenticates and reads the body on the event loop, then does its work
+    # under the PBX lock. Work on one call takes microseconds and runs right there. Work on
+    # every call of an extension (the List, the bulk actions, hang-up-all) runs in Starlette's
+    # threadpool, and holds the lock only to choose the calls and to store what changed: the
+    # calls are frozen values, so rendering and computing them needs no lock.
+
+    def locked(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` holding the PBX lock."""
+        with self.pbx.lock:
+            return work(*args)
+
+    async def locked_off_loop(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` holding the PBX lock, in a worker thread: the loop never waits."""
+        return await run_in_threadpool(self.locked, work, *args)
 
     async def make_call(self, request: Request) -> Response:
         """POST .../{userId}/simple (D18-D20)."""
         user = self.authenticate(request)
         body = await self.read_object(request)
+        return self.locked(self._make_call, request, user, body)
+
+    def _make_call(self, request: Request, user: User, body: dict[str, Any]) -> Response:
         checks = self.plans[self.make_call_op]
-        with self.pbx.lock:
-            ctx = self.context(request, user, body)
-            try:
-                self.validate(checks, ctx, collection=False)
-            except ApiError:
-                if self.faults.side_effect_on_reject:
-                    self.make_anyway(ctx)
-                raise
-            user = ctx.user
-            sent = ctx.lookup("body.extension")
-            if not isinstance(sent, str):
-                sent = ctx.lookup("body.phoneCallView.0.source.0")
-            extension = ctx.extension(sent)
-            if extension is None or not isinstance(sent, str):
-                check = check_for(checks, "body.extension")
-                raise ApiError(
-                    400,
-                    check.code if check else errors.INVALID_REQUEST,
-                    "The call needs an extension of the user to be made from",
-                )
-            try:
-                call = self.pbx.make_call(
-                    owner=user.id,
-                    extension=extension,
-                    source=_strings(ctx.lookup("body.phoneCallView.0.source")),
-                    destination=_strings(ctx.lookup("body.phoneCallView.0.destination")),
-                    caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
-                    nonce=None
-                    if self.make_call_op in self.faults.no_effect
-                    else _text(ctx.lookup("body.nonce")),
-                )
-            except TooManyCalls:
-                raise ApiError(
-                    429,
-                    errors.TOO_MANY_CALLS,
-                    f"The user already has {self.pbx.max_calls_per_user} live calls",
-                ) from None
-            # The 004 example echoes the extension as sent ("210"); the link names the call's.
-            ack = self.acknowledge(request, user, call.extension, call, self.make_call_op)
-            ack["extension"] = sent
+        ctx = self.context(request, user, body)
+        try:
+            self.validate(checks, ctx, collection=False)
+        except ApiError:
+            if self.faults.side_effect_on_reject:
+                self.make_anyway(ctx)
+            raise
+        user = ctx.user
+        sent = ctx.lookup("body.extension")
+        if not isinstance(sent, str):
+            sent = ctx.lookup("body.phoneCallView.0.source.0")
+        extension = ctx.extension(sent)
+        if extension is None or not isinstance(sent, str):
+            check = check_for(checks, "body.extension")
+            raise ApiError(
+                400,
+                check.code if check else errors.INVALID_REQUEST,
+                "The call needs an extension of the user to be made from",
+            )
+        try:
+            call = self.pbx.make_call(
+                owner=user.id,
+                extension=extension,
+                source=_strings(ctx.lookup("body.phoneCallView.0.source")),
+                destination=_strings(ctx.lookup("body.phoneCallView.0.destination")),
+                caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
+                nonce=None
+                if self.make_call_op in self.faults.no_effect
+                else _text(ctx.lookup("body.nonce")),
+            )
+        except TooManyCalls:
+            raise ApiError(
+                429,
+                errors.TOO_MANY_CALLS,
+                f"The user already has {self.pbx.max_calls_per_user} live calls",
+            ) from None
+        # The 004 example echoes the extension as sent ("210").
+        ack = self.acknowledge(request, sent, call, self.make_call_op)
         return self.accept(self.make_call_op, ack if self.faults.ack_not_array else [ack])
 
     def make_anyway(self, ctx: Context) -> None:
         """A fault: a refused make-call request still makes its call (D27 violated)."""
         terminals = [e for e in self.dataset.extensions_of(ctx.user.id) if e.is_phone_terminal]
         if terminals:
-            self.pbx.make_call(
-                owner=ctx.user.id,
-                extension=terminals[0],
-                source=[terminals[0].number],
-                destination=["0"],
-                caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
-                nonce=_text(ctx.lookup("body.nonce")),
-            )
+            with contextlib.suppress(TooManyCalls):  # at the cap: the refusal stands alone
+                self.pbx.make_call(
+                    owner=ctx.user.id,
+                    extension=terminals[0],
+                    source=[terminals[0].number],
+                    destination=["0"],
+                    caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
+                    nonce=_text(ctx.lookup("body.nonce")),
+                )
 
-    async def call_resource(self, request: Request) -> Response:
-        """GET, PUT and DELETE on .../{userId}/{extension}/{phoneCallId} (D11-D15, D21, D28)."""
+    async def read_call(self, request: Request) -> Response:
+        """GET (and HEAD) .../{userId}/{extension}/{phoneCallId}: the self link (D21, D22)."""
         user = self.authenticate(request)
-        if request.method == "PUT":
-            return await self.act(request, user, collection=False)
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            self.validate(self.path_checks, ctx, collection=False)
-            call = ctx.call
-            if call is None:  # only when a check was switched off; the data guarantees a call
-                check = check_for(self.path_checks, "path.phoneCallId")
-                raise ApiError(400, check.code if check else errors.NOT_FOUND, "No such call")
-            if request.method == "DELETE":
-                self.pbx.hang_up(call)
-                extension = ctx.path.get("extension", SELF)
-                extension = call.extension if extension == SELF else extension
-                return respond(200, {"id": call.id, "extension": extension})
-            answer = self.phone_call(request, user, call)
-            if _VIEWLESS in request.query_params:
-                answer.pop("phoneCallView")
-            if self.faults.self_as_collection:
-                answer = {"entry": [answer]}
-            return respond(200, answer)
+        call, _ = self.locked(self.addressed_call, request, user)
+        answer = self.phone_call(request, call)
+        # Only a server with the fault strips the views: the reference ignores the marker.
+        if self.faults.link_without_views and _VIEWLESS in request.query_params:
+            answer.pop("phoneCallView")
+        if self.faults.self_as_collection:
+            answer = {"entry": [answer]}
+        return respond(200, answer)
 
-    async def extension_resource(self, request: Request) -> Response:
-        """The List (GET), the bulk actions (PUT, D16) and hang-up-all (DELETE) of an extension."""
+    async def act_on_call(self, request: Request) -> Response:
+        """PUT .../{userId}/{extension}/{phoneCallId}: one action (D11-D15, D29)."""
+        return await self.act(request, collection=False)
+
+    async def hang_up(self, request: Request) -> Response:
+        """DELETE .../{userId}/{extension}/{phoneCallId} (D28)."""
         user = self.authenticate(request)
-        if request.method == "PUT":
-            return await self.act(request, user, collection=True)
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            self.validate(self.path_checks, ctx, collection=True)
-            calls = self.pbx.calls_of(user.id, ctx.uri_extension)
-            if request.method == "GET":
-                return respond(200, {"entry": [self.phone_call(request, user, c) for c in calls]})
-            if not calls:
-                return respond(204)
-            for call in calls:
-                self.pbx.hang_up(call)
-            return respond(200, [{"id": c.id, "extension": c.extension} for c in calls])
+        call, ctx = self.locked(self._hang_up, request, user)
+        extension = ctx.path.get("extension", SELF)
+        extension = call.extension if extension == SELF else extension
+        return respond(200, {"id": call.id, "extension": extension})
 
-    async def act(self, request: Request, user: User, *, collection: bool) -> Response:
+    def _hang_up(self, request: Request, user: User) -> tuple[Call, Context]:
+        call, ctx = self.addressed_call(request, user)
+        self.pbx.hang_up(call)
+        return call, ctx
+
+    def addressed_call(self, request: Request, user: User) -> tuple[Call, Context]:
+        """The call the URI names, after the path checks (D5-D7)."""
+        ctx = self.context(request, user)
+        self.validate(self.path_checks, ctx, collection=False)
+        call = ctx.call
+        if call is None:  # only when a check was switched off; the data guarantees a call
+            check = check_for(self.path_checks, "path.phoneCallId")
+            raise ApiError(400, check.code if check else errors.NOT_FOUND, "No such call")
+        return call, ctx
+
+    def addressed_calls(self, request: Request, user: User) -> list[Call]:
+        """Every call of the URI extension, after the path checks (D5, D6)."""
+        ctx = self.context(request, user)
+        self.validate(self.path_checks, ctx, collection=True)
+        return self.pbx.calls_of(user.id, ctx.uri_extension)
+
+    async def list_calls(self, request: Request) -> Response:
+        """GET (and HEAD) .../{userId}/{extension}: the List (D22)."""
+        user = self.authenticate(request)
+        calls = await self.locked_off_loop(self.addressed_calls, request, user)
+        if len(calls) <= LIST_PIECE:
+            return respond(200, {"entry": [self.phone_call(request, c) for c in calls]})
+        # The calls are frozen values: rendering them needs no lock, and piece by piece in the
+        # threadpool it neither holds the event loop nor keeps the whole text in memory (the
+        # next piece is rendered only when the client has taken the previous ones).
+        return StreamingResponse(self.list_pieces(request, calls), media_type=JSON)
+
+    def list_pieces(self, request: Request, calls: list[Call]) -> Iterator[bytes]:
+        """The List's JSON, ``LIST_PIECE`` calls at a time; the same text ``respond`` writes."""
+        yield b'{"entry":['
+        for start in range(0, len(calls), LIST_PIECE):
+            piece = [self.phone_call(request, call) for call in calls[start : start + LIST_PIECE]]
+            text = dumps(piece)[1:-1]  # the elements, without the array's brackets
+            yield (text if start == 0 else "," + text).encode("ascii")
+        yield b"]}"
+
+    async def act_on_extension(self, request: Request) -> Response:
+        """PUT .../{userId}/{extension}: the bulk actions (D16)."""
+        return await self.act(request, collection=True)
+
+    async def hang_up_all(self, request: Request) -> Response:
+        """DELETE .../{userId}/{extension}: every call of the extension (D28)."""
+        user = self.authenticate(request)
+        calls = await self.locked_off_loop(self._hang_up_all, request, user)
+        if not calls:
+            return respond(204)
+        return respond(200, [{"id": c.id, "extension": c.extension} for c in calls])
+
+    def _hang_up_all(self, request: Request, user: User) -> list[Call]:
+        calls = self.addressed_calls(request, user)
+        for call in calls:
+            self.pbx.hang_up(call)
+        return calls
+
+    async def act(self, request: Request, *, collection: bool) -> Response:
+        user = self.authenticate(request)
         body = await self.read_object(request)
         action = body.get("action")
         if not isinstance(action, str) or action not in self.actions:
             why = "missing" if "action" not in body else "unknown"
             if why in self.faults.accept_action and not collection:
-                return self.acknowledge_unchanged(request, user)
+                return self.locked(self.acknowledge_unchanged, request, user)
             names = ", ".join(sorted(self.actions))
             raise ApiError(400, errors.ACTION_INVALID, f"action must be one of {names}")
+        if not collection:
+            return self.locked(self._act_on_call, request, user, body, action)
+        chosen = await self.locked_off_loop(self._choose_bulk, request, user, body, action)
+        if isinstance(chosen, Response):
+            return chosen
+        return await run_in_threadpool(self.bulk, request, chosen)
+
+    def _validated(
+        self, request: Request, user: User, body: dict[str, Any], action: str, collection: bool
+    ) -> tuple[Context, str]:
+        """The context and operation of an action request that passes its checks."""
         operation = self.actions[action]
-        checks = self.plans[operation]
         bulk_allowed = (
             operation in self.contract.operations
             and self.contract.operations[operation].bulk_path is not None
         )
+        ctx = self.context(request, user, body)
+        # A bulk request for an action that needs one call fails the phoneCallId check.
+        try:
+            self.validate(self.plans[operation], ctx, collection=collection and bulk_allowed)
+        except ApiError:
+            if self.faults.side_effect_on_reject and not collection and ctx.call is not None:
+                # A fault: changed, then refused (D27).
+                self.pbx.store(self.pbx.with_view(ctx.call, ctx.call.views[0].id, status="4"))
+            raise
+        return ctx, operation
+
+    def _act_on_call(
+        self, request: Request, user: User, body: dict[str, Any], action: str
+    ) -> Response:
+        ctx, operation = self._validated(request, user, body, action, collection=False)
+        call = ctx.call
+        if call is None:  # only when a check was switched off
+            raise ApiError(400, errors.INVALID_REQUEST, "No such call")
+        if operation not in self.faults.no_effect:
+            call = self.pbx.store(self.effect(action, ctx, call))
+        return self.accept(operation, self.ack(request, ctx, call, operation))
+
+    def _choose_bulk(
+        self, request: Request, user: User, body: dict[str, Any], action: str
+    ) -> Response | _Bulk:
+        ctx, operation = self._validated(request, user, body, action, collection=True)
+        calls = self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
+        if not calls:
+            return self.bulk_empty(operation)
+        return _Bulk(ctx, action, operation, calls)
+
+    def bulk(self, request: Request, bulk: _Bulk) -> Response:
+        """A bulk action (D16) on the calls taken under the lock by ``_choose_bulk``.
+
+        Each call's new version is computed without the lock, then all are stored in one short
+        locked step, which takes the extension's calls again: a call that changed or joined
+        the extension meanwhile is computed there from what it is now, one hung up meanwhile
+        is left out. So the bulk action is atomic, as of that step.
+        """
+        planned = {c.id: (c, self.effect(bulk.action, bulk.ctx, c)) for c in bulk.calls}
         with self.pbx.lock:
-            ctx = self.context(request, user, body)
-            # A bulk request for an action that needs one call fails the phoneCallId check.
-            try:
-                self.validate(checks, ctx, collection=collection and bulk_allowed)
-            except ApiError:
-                if self.faults.side_effect_on_reject and not collection and ctx.call is not None:
-                    ctx.call.views[0].status = "4"  # a fault: changed, then refused (D27)
-                raise
-            if not collection:
-                call = ctx.call
-                if call is None:  # only when a check was switched off
-                    raise ApiError(400, errors.INVALID_REQUEST, "No such call")
-                if operation not in self.faults.no_effect:
-                    self.apply(action, ctx, call)
-                return self.accept(operation, self.ack(request, ctx, call, operation))
-            calls = self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
-            if not calls:
-                status = self.faults.bulk_empty_status.get(operation, 204)
-                return respond(status, None if status == 204 else [])
-            for call in calls:
-                self.apply(action, ctx, call)
-            return self.accept(operation, [self.ack(request, ctx, c, operation) for c in calls])
+            changed = []
+            for call in self.pbx.calls_of(bulk.ctx.user.id, bulk.ctx.uri_extension):
+                base, new = planned.get(call.id, (None, call))
+                if base is not call:
+                    new = self.effect(bulk.action, bulk.ctx, call)
+                changed.append(self.pbx.store(new))
+        if not changed:
+            return self.bulk_empty(bulk.operation)
+        acks = [self.ack(request, bulk.ctx, call, bulk.operation) for call in changed]
+        return self.accept(bulk.operation, acks)
+
+    def bulk_empty(self, operation: str) -> Response:
+        """D16: no call to act on."""
+        status = self.faults.bulk_empty_status.get(operation, 204)
+        return respond(status, None if status == 204 else [])
 
     def acknowledge_unchanged(self, request: Request, user: User) -> Response:
         """A fault: an unknown or missing action acknowledged as if it had been done."""
-        with self.pbx.lock:
-            ctx = self.context(request, user)
-            call = ctx.call
-            if call is None:
-                return respond(202, {})
-            return respond(202, self.ack(request, ctx, call, ""))
+        ctx = self.context(request, user)
+        call = ctx.call
+        if call is None:
+            return respond(202, {})
+        return respond(202, self.ack(request, ctx, call, ""))
 
-    def apply(self, action: str, ctx: Context, call: Call) -> None:
+    def effect(self, action: str, ctx: Context, call: Call) -> Call:
+        """``call`` as ``action`` leaves it (computed, not stored)."""
         send_call_to = _text(ctx.lookup("body.sendCallTo")) or ""
         view = call.view(_text(ctx.lookup("body.phoneCallViewId")) or "")
         if action in ("Transfer", "TransferToVoicemail"):
-            self.pbx.transfer(call, send_call_to)
-        elif action == "PickUp" and view is not None:
+            return self.pbx.transferred(call, send_call_to)
+        if action == "PickUp" and view is not None:
             caller_id = _text(ctx.lookup("body.callerId"))
-            self.pbx.pick_up(call, view, send_call_to, caller_id)
-        elif action == "OffHold" and view is not None:
-            self.pbx.unhold(call, view)
-        elif action == "OnHold" and view is not None:
-            self.pbx.hold(view)
+            return self.pbx.picked_up(call, view, send_call_to, caller_id)
+        if action == "OffHold" and view is not None:
+            return self.pbx.unheld(call, view)
+        if action == "OnHold" and view is not None:
+            return self.pbx.held(call, view)
+        return call
+
+
+@dataclass(frozen=True)
+class _Bulk:
+    """A validated bulk action and the calls it applies to, as taken under the lock."""
+
+    ctx: Context
+    action: str
+    operation: str
+    calls: list[Call]
 
 
 _VIEWLESS = "uapi-fault-viewless"
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a name given twice."""
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _DuplicateKey(key)
+        value[key] = item
+    return value
+
+
+class _UnambiguousFraming:
+    """Refuse a request with both ``Transfer-Encoding`` and ``Content-Length``, and close.
+
+    Such a request can be read two ways, which is how requests are smuggled past a proxy.
+    RFC 9112 6.1 lets a server refuse it and requires it to close the connection after
+    answering; h11 reads the chunked body and keeps the connection open.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = {name for name, _ in scope["headers"]}
+            if b"transfer-encoding" in names and b"content-length" in names:
+                message = "Transfer-Encoding and Content-Length together are ambiguous"
+                body = errors.error_body(errors.INVALID_REQUEST, message)
+                await respond(400, body, {"Connection": "close"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _numeric_id() -> str:
@@ -497,38 +695,59 @@ def create_app(
     max_body_bytes: int = 64 * 1024,
     fault: str | None = None,
     token_lifetime: float = 3600.0,
+    body_timeout: float = DEFAULT_IDLE_TIMEOUT,
 ) -> Starlette:
     """The reference server as an ASGI app, serving ``dataset`` (default: the shipped one).
 
     Each app has its own in-memory PBX (``app.state.pbx``), empty at start. ``fault`` names a
     deliberately broken variant (``faults.catalogue()``) or ``"alternatives"``; unknown names
     raise ``KeyError``. Tokens issued by ``POST /oauth/token.php`` expire after
-    ``token_lifetime`` seconds.
+    ``token_lifetime`` seconds. A body that has not fully arrived ``body_timeout`` seconds after
+    the app started reading it is refused (408, or OAuth's 400 ``invalid_request``).
     """
     switches = switches_for(fault) if fault else REFERENCE
     server = _Server(
-        load_contract(), dataset or load_dataset(), max_body_bytes, switches, token_lifetime
+        load_contract(),
+        dataset or load_dataset(),
+        max_body_bytes,
+        switches,
+        token_lifetime,
+        body_timeout,
     )
-    methods = ["GET", "PUT", "DELETE"]
+    wrap = functools.partial(_endpoint, refuse=server.refuse)
+
+    # One class per route, one handler per method it serves: HTTPEndpoint dispatches on the
+    # method's name, serves HEAD with the GET handler (uvicorn then sends no body) and answers
+    # every other method 405 with an Allow header listing exactly these.
+    class MakeCall(HTTPEndpoint):
+        post = staticmethod(wrap(server.make_call))
+
+    class Extension(HTTPEndpoint):
+        get = staticmethod(wrap(server.list_calls))
+        put = staticmethod(wrap(server.act_on_extension))
+        delete = staticmethod(wrap(server.hang_up_all))
+
+    class PhoneCall(HTTPEndpoint):
+        get = staticmethod(wrap(server.read_call))
+        put = staticmethod(wrap(server.act_on_call))
+        delete = staticmethod(wrap(server.hang_up))
+
+    class Token(HTTPEndpoint):
+        post = staticmethod(token_endpoint(server.dataset, server.issued, body_timeout))
+
+    # A class endpoint takes every method, so `.../{userId}/simple` belongs to MakeCall alone:
+    # a GET of it is a 405, not the List of an extension named "simple".
     routes = [
-        Route(
-            f"{PREFIX}/{{userId}}/simple",
-            _endpoint(server.make_call, server.refuse),
-            methods=["POST"],
-        ),
-        Route(
-            f"{PREFIX}/{{userId}}/{{extension}}",
-            _endpoint(server.extension_resource, server.refuse),
-            methods=methods,
-        ),
-        Route(
-            f"{PREFIX}/{{userId}}/{{extension}}/{{phoneCallId}}",
-            _endpoint(server.call_resource, server.refuse),
-            methods=methods,
-        ),
-        Route(TOKEN_PATH, token_endpoint(server.dataset, server.issued), methods=["POST"]),
+        Route(f"{PREFIX}/{{userId}}/simple", MakeCall),
+        Route(f"{PREFIX}/{{userId}}/{{extension}}", Extension),
+        Route(f"{PREFIX}/{{userId}}/{{extension}}/{{phoneCallId}}", PhoneCall),
+        Route(TOKEN_PATH, Token),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_UnambiguousFraming)],
+        exception_handlers={HTTPException: _http_error},
+    )
     # A trailing slash is another URI, not a redirect: answer 404 like any unknown route.
     app.router.redirect_slashes = False
     app.state.pbx = server.pbx

@@ -15,6 +15,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .connections import DEFAULT_IDLE_TIMEOUT, uvicorn_idle_settings
+
 __all__ = ["BackgroundServer"]
 
 _HOST = "127.0.0.1"
@@ -67,10 +69,19 @@ class BackgroundServer:
 
     ``url`` is the base URL to give clients, e.g. ``http://127.0.0.1:54321`` or, with
     ``prefix="/pbx"``, ``http://127.0.0.1:54321/pbx``. Leaving the block stops uvicorn and joins
-    its thread.
+    its thread. A connection that sends no complete request head for ``idle_timeout`` seconds
+    (after it opened or after its last answer), or takes nothing of a full send buffer for as
+    long, is closed (``connections.idle_h11``).
     """
 
-    def __init__(self, app: ASGIApp, *, prefix: str = "", start_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str = "",
+        start_timeout: float = 10.0,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
         self.prefix = _normalise_prefix(prefix)
         served: ASGIApp = _Prefixed(app, self.prefix) if self.prefix else app
         self.start_timeout = start_timeout
@@ -86,6 +97,7 @@ class BackgroundServer:
             access_log=False,
             ws="none",
             timeout_graceful_shutdown=5,
+            **uvicorn_idle_settings(idle_timeout),
         )
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None

@@ -15,6 +15,8 @@ ACCESS_DENIED = "access_denied"
 NOT_FOUND = "not_found"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 REQUEST_TOO_LARGE = "request_too_large"
+# The body did not arrive within the time the server waits for it.
+REQUEST_TIMEOUT = "request_timeout"
 # A body that is not JSON, or JSON that is not an object.
 INVALID_REQUEST = "invalid_request"
 # D17: an undocumented or missing action.

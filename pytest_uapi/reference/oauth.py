@@ -23,17 +23,31 @@ from starlette.responses import Response
 
 from pytest_uapi.contract import Dataset, User
 
+from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
+
 TOKEN_PATH = "/oauth/token.php"
 MAX_FORM_BYTES = 8 * 1024
+# Far more than a client needs at once (one per test process is usual).
+MAX_TOKENS_PER_USER = 100
 
 
 class TokenStore:
-    """Tokens issued so far and when each expires; safe to share between server threads."""
+    """Tokens issued so far and when each expires; safe to share between server threads.
 
-    def __init__(self, lifetime: float, clock: Callable[[], float] = time.monotonic) -> None:
+    At most ``per_user`` live tokens per user: a grant beyond that retires the user's oldest
+    token, so repeated grants with valid credentials cannot grow the store without bound.
+    """
+
+    def __init__(
+        self,
+        lifetime: float,
+        clock: Callable[[], float] = time.monotonic,
+        per_user: int = MAX_TOKENS_PER_USER,
+    ) -> None:
         self.lifetime = lifetime
+        self.per_user = per_user
         self._clock = clock
-        self._tokens: dict[str, tuple[User, float]] = {}
+        self._tokens: dict[str, tuple[User, float]] = {}  # in the order issued
         self._lock = threading.Lock()
 
     def issue(self, user: User) -> str:
@@ -42,6 +56,9 @@ class TokenStore:
             now = self._clock()
             # Expired tokens go when a new one is made: the store stays as small as the live set.
             self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
+            mine = [t for t, (owner, _) in self._tokens.items() if owner.id == user.id]
+            for retired in mine[: max(0, len(mine) - self.per_user + 1)]:
+                del self._tokens[retired]
             self._tokens[token] = (user, now + self.lifetime)
         return token
 
@@ -53,6 +70,10 @@ class TokenStore:
             return None
         return found[0]
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._tokens)
+
 
 def _answer(status: int, body: dict[str, Any]) -> Response:
     # RFC 6749 5.1: token answers must not be cached.
@@ -60,25 +81,29 @@ def _answer(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status, headers, media_type="application/json")
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    """The form fields (first value of each); None when the body is too large or cut."""
-    body = b""
+async def _form(request: Request, timeout: float) -> dict[str, str] | None:
+    """The form fields; None when the body is too large, late or cut, or repeats a field.
+
+    RFC 6749 3.2: parameters must not be included more than once. A second ``client_id`` (or
+    secret, or grant type) is ambiguous, so the request is refused rather than read one way.
+    """
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                return None
-    except ClientDisconnect:
+        body = await read_body(request, limit=MAX_FORM_BYTES, timeout=timeout)
+    except (BodyTooLarge, BodyTimeout, ClientDisconnect):
         return None
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    if any(len(values) > 1 for values in fields.values()):
+        return None
     return {name: values[0] for name, values in fields.items()}
 
 
-def token_endpoint(dataset: Dataset, store: TokenStore) -> Callable[[Request], Awaitable[Response]]:
+def token_endpoint(
+    dataset: Dataset, store: TokenStore, body_timeout: float = DEFAULT_IDLE_TIMEOUT
+) -> Callable[[Request], Awaitable[Response]]:
     clients = {u.client_id: u for u in dataset.users.values() if u.client_id and u.client_secret}
 
     async def endpoint(request: Request) -> Response:
-        form = await _form(request)
+        form = await _form(request, body_timeout)
         if form is None:
             return _answer(400, {"error": "invalid_request"})
         if form.get("grant_type") != "client_credentials":

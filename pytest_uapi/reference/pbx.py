@@ -6,7 +6,9 @@ made; a call to an extension that never answers keeps that view ringing (status 
 
 Callers hold ``Pbx.lock`` around each request's read-validate-write, so a request sees and leaves
 a consistent state whichever thread or event loop drives the app. The methods here do not take
-the lock themselves, except ``snapshot`` (meant for observers outside a request).
+the lock themselves, except ``snapshot`` (meant for observers outside a request). Calls and views
+are frozen values: a change stores a new version, so what a reader took under the lock can be
+rendered after it has released the lock.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,12 +40,12 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@dataclass
+@dataclass(frozen=True)
 class View:
     id: str
     extension: str
-    source: list[str]
-    destination: list[str]
+    source: tuple[str, ...]
+    destination: tuple[str, ...]
     status: str
     caller_id: str | None = None
     answered: str | None = None
@@ -65,14 +66,24 @@ class View:
         return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Call:
+    """One live call, as a value: a change stores a new ``Call`` in place of this one.
+
+    So a reader that took calls under the lock can render them after releasing it, and sees
+    each exactly as it was when taken.
+    """
+
     id: str
     owner: str
     extension: str
     organization: Organization
     published: str
-    views: list[View] = field(default_factory=list)
+    views: tuple[View, ...]
+    # The extensions (extended form) taking part (D6): ``sides`` are the call's own and its
+    # sources, which no action changes; ``parties`` adds the destinations as they are now.
+    sides: frozenset[str]
+    parties: frozenset[str]
     answered: str | None = None
     nonce: str | None = None
 
@@ -103,7 +114,7 @@ def _new_call_id() -> str:
 
 
 class Pbx:
-    """Live calls in creation order (the List request answers oldest first)."""
+    """Live calls, per owner in creation order (the List request answers oldest first)."""
 
     def __init__(
         self,
@@ -118,8 +129,8 @@ class Pbx:
         self.max_calls_per_user = max_calls_per_user
         self._new_call_id = new_call_id
         self._clock = clock
-        self._calls: dict[str, Call] = {}
-        self._live_per_user: Counter[str] = Counter()
+        self._owners: dict[str, str] = {}  # call id -> owner
+        self._by_owner: dict[str, dict[str, Call]] = {}  # owner -> call id -> call
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -134,40 +145,32 @@ class Pbx:
         return True if extension is None else extension.answers
 
     def takes_part(self, call: Call, extension: str) -> bool:
-        """The call was made with ``extension`` or one of its views involves it."""
-        if call.extension == extension:
-            return True
-        org = call.organization.id
-        return any(
-            self.resolve(number, org) == extension
-            for view in call.views
-            for number in (*view.source, *view.destination)
-        )
+        """The call was made with ``extension`` or one of its views involves it now."""
+        return extension in call.parties
 
     def find(self, owner: str, extension: str | None, call_id: str) -> Call | None:
         """A call of ``owner`` by id, involving ``extension`` (``None``: any of the owner's)."""
-        call = self._calls.get(call_id)
-        if call is None or call.owner != owner:
+        call = self._by_owner.get(owner, {}).get(call_id)
+        if call is None:
             return None
         if extension is not None and not self.takes_part(call, extension):
             return None
         return call
 
     def calls_of(self, owner: str, extension: str | None) -> list[Call]:
-        return [
-            call
-            for call in self._calls.values()
-            if call.owner == owner and (extension is None or self.takes_part(call, extension))
-        ]
+        calls = self._by_owner.get(owner, {}).values()
+        if extension is None:
+            return list(calls)
+        return [call for call in calls if extension in call.parties]
 
     def __len__(self) -> int:
-        return len(self._calls)
+        return len(self._owners)
 
     def snapshot(self) -> str:
         """Every live call, rendered; equal snapshots mean nothing changed (D27)."""
         with self.lock:
-            state = [(call.owner, call.render()) for call in self._calls.values()]
-        return json.dumps(state, sort_keys=True)
+            calls = [call for calls in self._by_owner.values() for call in calls.values()]
+        return json.dumps([(call.owner, call.render()) for call in calls], sort_keys=True)
 
     # --- changing --------------------------------------------------------------------------
 
@@ -181,7 +184,8 @@ class Pbx:
         caller_id: str | None = None,
         nonce: str | None = None,
     ) -> Call:
-        if self._live_per_user[owner] >= self.max_calls_per_user:
+        live = self._by_owner.setdefault(owner, {})
+        if len(live) >= self.max_calls_per_user:
             raise TooManyCalls(owner)
         organization = self.dataset.organizations[extension.organization]
         now = self._clock()
@@ -189,62 +193,98 @@ class Pbx:
         view = View(
             id=FIRST_VIEW_ID,
             extension=extension.number,
-            source=list(source),
-            destination=list(destination),
+            source=tuple(source),
+            destination=tuple(destination),
             status=STATUS_ON_CALL if answered else STATUS_RINGING,
             caller_id=caller_id,
             answered=now if answered else None,
         )
+        sides = self._resolved({extension.number, *source}, organization.id)
         call = Call(
             id=self._unused_id(),
             owner=owner,
             extension=extension.number,
             organization=organization,
             published=now,
-            views=[view],
+            views=(view,),
+            sides=sides,
+            parties=sides | self._resolved(destination, organization.id),
             answered=now if answered else None,
             nonce=nonce,
         )
-        self._calls[call.id] = call
-        self._live_per_user[owner] += 1
+        live[call.id] = call
+        self._owners[call.id] = owner
         return call
 
     def _unused_id(self) -> str:
         while True:
             call_id = self._new_call_id()
-            if call_id not in self._calls:
+            if call_id not in self._owners:
                 return call_id
 
+    def _resolved(self, numbers: Iterable[str], organization: str) -> frozenset[str]:
+        return frozenset(self.resolve(number, organization) for number in set(numbers))
+
+    def _version(self, call: Call, views: tuple[View, ...], answered: str | None) -> Call:
+        """A new version of ``call`` with ``views`` (not stored)."""
+        destinations = {number for view in views for number in view.destination}
+        return Call(
+            id=call.id,
+            owner=call.owner,
+            extension=call.extension,
+            organization=call.organization,
+            published=call.published,
+            views=views,
+            sides=call.sides,
+            parties=call.sides | self._resolved(destinations, call.organization.id),
+            answered=answered,
+            nonce=call.nonce,
+        )
+
+    def store(self, call: Call) -> Call:
+        """``call`` in place of its earlier version, which keeps its place in the List."""
+        self._by_owner[call.owner][call.id] = call
+        return call
+
     def hang_up(self, call: Call) -> None:
-        if self._calls.pop(call.id, None) is not None:
-            self._live_per_user[call.owner] -= 1
+        if self._owners.pop(call.id, None) is not None:
+            del self._by_owner[call.owner][call.id]
 
-    def _connect(self, call: Call, view: View) -> None:
+    # The changes below compute a new version and store nothing (they need no lock; ``store``
+    # does); the dataset they read never changes.
+
+    def with_view(self, call: Call, view_id: str, **changes: Any) -> Call:
+        """``call`` with one view's fields changed."""
+        views = tuple(replace(v, **changes) if v.id == view_id else v for v in call.views)
+        return self._version(call, views, call.answered)
+
+    def _connected(self, call: Call, view_ids: Container[str], **changes: Any) -> Call:
+        """The views ``view_ids`` on call (answered now, unless they were) with ``changes``."""
         now = self._clock()
-        view.status = STATUS_ON_CALL
-        if view.answered is None:
-            view.answered = now
-        if call.answered is None:
-            call.answered = now
+        views = tuple(
+            replace(view, status=STATUS_ON_CALL, answered=view.answered or now, **changes)
+            if view.id in view_ids
+            else view
+            for view in call.views
+        )
+        return self._version(call, views, call.answered or now)
 
-    def transfer(self, call: Call, send_call_to: str) -> None:
+    def transferred(self, call: Call, send_call_to: str) -> Call:
         """Transfer and TransferToVoicemail: the call now goes to ``send_call_to`` (D24)."""
-        for view in call.views:
-            view.destination = [send_call_to]
-            self._connect(call, view)
+        every = {view.id for view in call.views}
+        return self._connected(call, every, destination=(send_call_to,))
 
-    def pick_up(self, call: Call, view: View, send_call_to: str, caller_id: str | None) -> None:
+    def picked_up(self, call: Call, view: View, send_call_to: str, caller_id: str | None) -> Call:
         """PickUp: ``send_call_to`` takes the ringing call (D13, D24)."""
-        view.destination = [send_call_to]
+        changes: dict[str, Any] = {"destination": (send_call_to,)}
         if caller_id is not None:
-            view.caller_id = caller_id
-        self._connect(call, view)
+            changes["caller_id"] = caller_id
+        return self._connected(call, {view.id}, **changes)
 
-    def hold(self, view: View) -> None:
+    def held(self, call: Call, view: View) -> Call:
         """OnHold (D29)."""
-        view.on_hold = True
+        return self.with_view(call, view.id, on_hold=True)
 
-    def unhold(self, call: Call, view: View) -> None:
+    def unheld(self, call: Call, view: View) -> Call:
         """OffHold: off hold and on call (D24)."""
-        view.on_hold = False
-        self._connect(call, view)
+        return self._connected(call, {view.id}, on_hold=False)

@@ -136,14 +136,16 @@ class Context:
         pbx: Pbx,
         user: User,
         path: Mapping[str, str],
-        query: Mapping[str, str] | None = None,
+        query: Sequence[tuple[str, str]] = (),
         body: Mapping[str, Any] | None = None,
     ) -> None:
         self.dataset = dataset
         self.pbx = pbx
         self.user = user
         self.path = path
-        self.query = query or {}
+        # Every parameter as sent, repeats included; ``query`` keeps the last of each.
+        self.query_items = tuple(query)
+        self.query = dict(self.query_items)
         self.body = body or {}
 
     def lookup(self, name: str) -> Any:
@@ -274,7 +276,48 @@ def _syntactic(predicate: Callable[[Any], bool]) -> Rule:
     return lambda ctx, value: predicate(value)
 
 
-RULES: Mapping[str, Rule] = {
+# --- bounds: the reference server's own; the documents set none ----------------------------
+# Generous enough that no conforming request is refused, tight enough that what the PBX keeps of
+# a request stays within a small multiple of what the client sent (docs/reference-server.md,
+# "Bounds"). A value over its bound fails its field's rule, so it answers the field's code.
+MAX_NUMBER = 32  # a phone or extension number: E.164 numbers have at most 15 digits
+MAX_NUMBERS = 16  # items of one view's source or destination
+MAX_CALLER_ID = 256  # a display name and a number in angle brackets
+MAX_NONCE = 256
+MAX_ID = 64  # a userId, phoneCallId or phoneCallViewId
+MAX_QUERY_VALUE = 64
+
+# The longest string each rule accepts.
+LENGTHS: Mapping[str, int] = {
+    "phone_number": MAX_NUMBER,
+    "number_list": MAX_NUMBER,  # per item; the list itself holds at most MAX_NUMBERS
+    "caller_id": MAX_CALLER_ID,
+    "positive_number": MAX_NUMBER,
+    "boolean_word": MAX_NUMBER,
+    "nonempty_string": MAX_NONCE,
+    "user": MAX_ID,
+    "own_extension": MAX_NUMBER,
+    "call": MAX_ID,
+    "view": MAX_ID,
+    "terminal": MAX_NUMBER,
+    "org_terminal": MAX_NUMBER,
+    "own_terminal": MAX_NUMBER,
+}
+
+
+def _fits(value: Any, limit: int) -> bool:
+    """A string of at most ``limit`` characters; values of other types are the rule's to judge."""
+    if isinstance(value, list):
+        return len(value) <= MAX_NUMBERS and all(_fits(item, limit) for item in value)
+    return not isinstance(value, str) or len(value) <= limit
+
+
+def _bounded(rule: Rule, limit: int) -> Rule:
+    # The bound first: no regex or lookup ever runs on an oversized value.
+    return lambda ctx, value: _fits(value, limit) and rule(ctx, value)
+
+
+_UNBOUNDED: Mapping[str, Rule] = {
     **{name: _syntactic(predicate) for name, predicate in SYNTACTIC_RULES.items()},
     "user": _user,
     "own_extension": _own_extension,
@@ -285,14 +328,36 @@ RULES: Mapping[str, Rule] = {
     "own_terminal": _own_terminal,
 }
 
+RULES: Mapping[str, Rule] = {
+    name: _bounded(rule, LENGTHS[name]) for name, rule in _UNBOUNDED.items()
+}
+
+
+def query_failure(checks: Sequence[Check], ctx: Context) -> tuple[str, str | None] | None:
+    """The first query parameter given twice or longer than ``MAX_QUERY_VALUE``, if any.
+
+    Returns its name and the code of the operation's check of it (``None``: it has none).
+    Twice is ambiguous (which value counts?), so it is refused rather than read one way.
+    """
+    seen: set[str] = set()
+    for name, value in ctx.query_items:
+        if name in seen or len(value) > MAX_QUERY_VALUE:
+            check = check_for(checks, f"query.{name}")
+            return name, check.code if check else None
+        seen.add(name)
+    return None
+
+
 HINTS: Mapping[str, str] = {
     "phone_number": "it must be a phone number: digits with an optional leading +, "
-    "or an extension number such as 0003*210",
-    "number_list": "it must be a non-empty list of phone numbers",
-    "caller_id": "it must be a name and a number in angle brackets, as in John Doe <+3334444>",
+    f"or an extension number such as 0003*210, at most {MAX_NUMBER} characters",
+    "number_list": f"it must be a non-empty list of at most {MAX_NUMBERS} phone numbers "
+    f"of at most {MAX_NUMBER} characters",
+    "caller_id": "it must be a name and a number in angle brackets, as in John Doe <+3334444>, "
+    f"at most {MAX_CALLER_ID} characters",
     "positive_number": "it must be a number greater than 0",
     "boolean_word": "it must be true or false",
-    "nonempty_string": "it must be a non-empty string",
+    "nonempty_string": f"it must be a non-empty string of at most {MAX_NONCE} characters",
     "user": "it must be @me, @viewer, @owner or the id of an existing user",
     "own_extension": "it must be @self or an extension of the user",
     "call": "it must be the alphanumeric id of a live call of that extension",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+
+from pytest_uapi.reference.__main__ import _listen
 
 MODULE = [sys.executable, "-m", "pytest_uapi.reference"]
 
@@ -51,7 +54,7 @@ def test_a_malformed_dataset_names_the_key_at_fault(tmp_path: Path) -> None:
 def test_help_names_the_options() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for option in ("--host", "--port", "--dataset"):
+    for option in ("--host", "--port", "--dataset", "--idle-timeout"):
         assert option in result.stdout
 
 
@@ -84,3 +87,43 @@ def test_serves_and_prints_url_and_tokens(tmp_path: Path) -> None:
         _, stderr = process.communicate(timeout=15)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+def test_the_socket_listens_before_the_banner_is_printed() -> None:
+    sock = _listen("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+        # The kernel completes the handshake into the backlog; nobody has accepted yet.
+        with socket.create_connection(sock.getsockname()[:2], timeout=2):
+            pass
+    finally:
+        sock.close()
+
+
+def test_a_client_connecting_right_after_the_banner_is_served() -> None:
+    process = subprocess.Popen(
+        [*MODULE, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        match = re.fullmatch(
+            r"UAPI reference server on http://(127\.0\.0\.1):(\d+)\n", process.stdout.readline()
+        )
+        assert match
+        # Freeze the server the moment it has announced itself, before uvicorn can start: a
+        # busy machine does the same. The address announced must already take connections.
+        process.send_signal(signal.SIGSTOP)
+        try:
+            connection = socket.create_connection((match[1], int(match[2])), timeout=5)
+        finally:
+            process.send_signal(signal.SIGCONT)
+        with connection:
+            connection.settimeout(10)
+            connection.sendall(
+                b"GET /uapi/phoneCalls/@me/@self HTTP/1.1\r\nHost: x\r\n"
+                b"Authorization: Bearer sandbox-token-12\r\nConnection: close\r\n\r\n"
+            )
+            assert connection.recv(1024).startswith(b"HTTP/1.1 200 ")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=15)

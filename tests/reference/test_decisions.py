@@ -94,10 +94,11 @@ def test_d6_extension_forms(asgi: Api, extension: str) -> None:
     req = Req(CONTRACT.operations["Transfer"], call_id).change("path.extension", extension)
     answer = asgi.send_req(req)
     assert answer.status_code == 202
-    # The ack names the extension as addressed, except @self, which names the call's own.
+    # The ack names the extension as addressed, except @self, which names the call's own; the
+    # link is the call's one URL, under the extension it was made from.
     shown = CALLER if extension == "@self" else extension
     assert answer.json()["extension"] == shown
-    assert answer.json()["link"]["self"].endswith(f"/12/{shown}/{call_id}")
+    assert answer.json()["link"]["self"].endswith(f"/12/{CALLER}/{call_id}")
     assert asgi.get(answer.json()["link"]["self"]).status_code == 200
 
 

@@ -48,6 +48,15 @@ def test_self_link_answers_the_phonecall(api: Api) -> None:
     assert call["phoneCallView"][0]["callerId"] == "Ann <0003*210>"
 
 
+def test_the_reference_ignores_the_marker_of_the_viewless_fault(api: Api) -> None:
+    # The fault "<op>.self_link:no-views" marks its links with a query parameter; a client
+    # that adds it to the reference server's link must still get the views.
+    ack = api.make_call()
+    answer = api.get(ack["link"]["self"] + "?uapi-fault-viewless=1")
+    assert answer.status_code == 200
+    assert_valid("phonecall", answer.json())
+
+
 def test_list_answers_the_collection_oldest_first(api: Api) -> None:
     first = api.make_call()["id"]
     second = api.make_call(VALUES["colleague"])["id"]

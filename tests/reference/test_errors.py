@@ -6,6 +6,7 @@ and must answer 400 with that row's code, leaving the call byte-identical (D27).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -82,6 +83,82 @@ def test_bad_credentials_answer_401_access_denied(
     assert_error(answer, 401, "access_denied")
     assert answer.headers["www-authenticate"].startswith("Bearer")
     assert app.state.pbx.snapshot() == state
+
+
+# Characters str.strip() removes but a header value cannot carry plainly: a token ending (or
+# starting) with one of them is not the dataset's token, whatever a lenient reader makes of it.
+HIDDEN = [b"\x1f", b"\x1c", b"\x7f", b"\x85", b"\xa0"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [b"Bearer sandbox-token-12", b"Bearer sandbox-token-12"],
+        [b"Bearer sandbox-token-12", b"Bearer nope"],
+        [b"Bearer nope", b"Bearer sandbox-token-12"],
+        *([b"Bearer sandbox-token-12" + c] for c in HIDDEN),
+        *([b"Bearer " + c + b"sandbox-token-12"] for c in HIDDEN),
+        [b"Bearer sandbox-token-12, Bearer sandbox-token-12"],
+    ],
+    ids=[
+        "twice",
+        "good-then-bad",
+        "bad-then-good",
+        *(f"trailing-{c.hex()}" for c in HIDDEN),
+        *(f"leading-{c.hex()}" for c in HIDDEN),
+        "two-in-one",
+    ],
+)
+def test_ambiguous_credentials_answer_401_access_denied(
+    api: Api, app: Starlette, values: list[bytes]
+) -> None:
+    call_id = api.prepare("on_call")
+    state = app.state.pbx.snapshot()
+    req = transfer(call_id)
+    headers = [(b"Authorization", value) for value in values]
+    answer = api.send("PUT", api.base + req.path, headers=headers, json=req.body)
+    assert_error(answer, 401, "access_denied")
+    assert app.state.pbx.snapshot() == state
+
+
+@pytest.mark.parametrize("control", [b"\x0b", b"\x0c", b"\x00", b"\x1f"])
+def test_control_characters_in_process_answer_401(
+    asgi: Api, app: Starlette, on_call: str, control: bytes
+) -> None:
+    # Over HTTP, h11 refuses some of these before the app; in process nothing does.
+    state = app.state.pbx.snapshot()
+    req = transfer(on_call)
+    for value in (b"Bearer sandbox-token-12" + control, control + b"Bearer sandbox-token-12"):
+        answer = asgi.send("PUT", asgi.base + req.path, headers=[(b"Authorization", value)])
+        assert_error(answer, 401, "access_denied")
+    assert app.state.pbx.snapshot() == state
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Bearer sandbox-token-12",
+        "bearer sandbox-token-12",
+        "BEARER   sandbox-token-12",
+        " Bearer sandbox-token-12 ",
+        "\tBearer sandbox-token-12\t",
+    ],
+)
+def test_optional_whitespace_around_the_credentials_is_accepted(asgi: Api, value: str) -> None:
+    headers = {"Authorization": value}
+    answer = asgi.request("GET", "/uapi/phoneCalls/@me/@self", token=None, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def test_optional_whitespace_is_accepted_over_http(http: Api) -> None:
+    # httpx will not send it, so the request is written by hand.
+    url = httpx.URL(http.base)
+    with socket.create_connection((url.host, url.port or 80), timeout=10) as connection:
+        connection.sendall(
+            b"GET /uapi/phoneCalls/@me/@self HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Authorization: \t Bearer  sandbox-token-12 \t\r\n\r\n"
+        )
+        assert connection.recv(1024).startswith(b"HTTP/1.1 200 ")
 
 
 def test_a_user_id_naming_another_user_answers_403(asgi: Api, app: Starlette, on_call: str) -> None:
@@ -193,3 +270,44 @@ def test_too_many_live_calls_answers_429(asgi: Api, app: Starlette) -> None:
 
 def _view() -> dict[str, list[str]]:
     return {"source": [VALUES["caller"]], "destination": [VALUES["public"]]}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"action": "OnHold", "action": "Transfer", "sendCallTo": "5551234",'
+        b' "transferFromNumber": "0003*210", "phoneCallViewId": "01"}',
+        b'{"action": "Transfer", "sendCallTo": "5551234", "sendCallTo": "0003*024",'
+        b' "transferFromNumber": "0003*210"}',
+    ],
+    ids=["action", "send-call-to"],
+)
+def test_a_name_given_twice_in_the_body_is_refused(
+    asgi: Api, app: Starlette, on_call: str, content: bytes
+) -> None:
+    state = app.state.pbx.snapshot()
+    answer = asgi.request("PUT", asgi.call_path(on_call), content=content)
+    assert_error(answer, 400, "invalid_request")
+    assert "twice" in answer.json()["error"]["message"]
+    nested = b'{"phoneCallView": [{"source": ["0003*210"], "source": ["0003*211"],'
+    nested += b' "destination": ["3235742879"]}]}'
+    assert_error(
+        asgi.request("POST", "/uapi/phoneCalls/12/simple", content=nested), 400, "invalid_request"
+    )
+    assert app.state.pbx.snapshot() == state
+
+
+def test_a_fault_that_makes_calls_on_refusal_still_never_answers_500() -> None:
+    # errors.no_side_effects:changes-call makes a call for every refused make-call request;
+    # at the user's cap it cannot, and the refusal is answered alone.
+    app = create_app(fault="errors.no_side_effects:changes-call")
+    app.state.pbx.max_calls_per_user = 1
+    api = AsgiApi(app)
+    try:
+        bad = {"phoneCallView": [{"source": ["abc"], "destination": ["3235742879"]}]}
+        for _ in range(2):
+            answer = api.request("POST", "/uapi/phoneCalls/12/simple", json=bad)
+            assert_error(answer, 400, "pc_source_invalid")
+        assert len(app.state.pbx) == 1
+    finally:
+        api.close()

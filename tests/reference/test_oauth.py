@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -119,3 +120,35 @@ def test_token_store_forgets_expired_tokens() -> None:
     assert store.user(first) is None
     second = store.issue(user)
     assert store.user(second) == user
+
+
+@pytest.mark.parametrize("field", ["grant_type", "client_id", "client_secret"])
+def test_a_repeated_parameter_is_refused(client: httpx.Client, field: str) -> None:
+    # RFC 6749 3.2: which client_id would count? Neither: the request is malformed.
+    form = [*GOOD.items(), (field, GOOD[field])]
+    answer = client.post(TOKEN_URL, content=urlencode(form).encode())
+    assert (answer.status_code, answer.json()) == (400, {"error": "invalid_request"})
+    other = [(k, v) for k, v in GOOD.items() if k != "client_id"]
+    other += [("client_id", "nobody"), ("client_id", "sandbox-client-12")]
+    answer = client.post(TOKEN_URL, content=urlencode(other).encode())
+    assert (answer.status_code, answer.json()) == (400, {"error": "invalid_request"})
+
+
+def test_grants_beyond_the_cap_retire_the_users_oldest_tokens() -> None:
+    store = TokenStore(3600.0, per_user=3)
+    users = load_dataset().users
+    mine = [store.issue(users["12"]) for _ in range(5)]
+    theirs = store.issue(users["13"])
+    assert [store.user(t) for t in mine] == [None, None, users["12"], users["12"], users["12"]]
+    assert store.user(theirs) == users["13"]
+    assert len(store) == 4
+
+
+def test_repeated_grants_keep_the_store_bounded(client: httpx.Client) -> None:
+    tokens = [client.post(TOKEN_URL, data=GOOD).json()["access_token"] for _ in range(110)]
+    refused = [
+        t
+        for t in tokens
+        if client.get(LIST, headers={"Authorization": f"Bearer {t}"}).status_code == 401
+    ]
+    assert refused == tokens[:10]
