@@ -138,6 +138,7 @@ tr.req small.ref { display: block; margin-top: 1px; }
 tr.req td.tests { width: 17em; }
 details.tests > summary { cursor: pointer; white-space: nowrap; }
 details.tests ul { margin: 4px 0 0; padding-left: 16px; font-size: 12.5px; }
+#tests td { padding: 2px 8px; }
 #tests td.dur, #tests td.num { text-align: right; white-space: nowrap; width: 6em; }
 #tests td.name code { font-size: 12.5px; }
 #tests td.reqs { width: 26em; }
