@@ -6,7 +6,9 @@ same result as a run in one process:
 ```
 worker:      evidence   (what one test's reports carry: failed requirement ids, exchanges)
              expectations (an expected failure becomes an xfail on the worker)
-controller:  verdicts   (requirement verdicts from the reports alone)
+controller:  verdicts   (requirement verdicts, and the untested ones that set the exit status,
+                         from the reports alone)
+             environment (versions, platform, options and their sources)
              report_json → report_html, terminal summary, exit status
 ```
 

@@ -95,6 +95,15 @@ def exchange_record(exchange: Exchange, secrets: Sequence[str]) -> dict[str, Any
     }
 
 
+def failing_index(exc: BaseException | None, exchanges: Sequence[Exchange]) -> int | None:
+    """Where the exchange a ``CheckFailure`` shows sits among ``exchanges``, if it is there."""
+    shown = exc.exchange if isinstance(exc, CheckFailure) else None
+    if shown is None:
+        return None
+    # by identity: two exchanges of a test may be equal requests (a retry, a repeated GET)
+    return next((i for i, x in enumerate(exchanges) if x is shown), None)
+
+
 def new_exchanges(item: pytest.Item, seen: int) -> list[Exchange]:
     """The exchanges of the test's client after the first ``seen`` (each phase records its own)."""
     funcargs = getattr(item, "funcargs", None) or {}

@@ -7,15 +7,24 @@ a field changes meaning or goes away, not when one is added.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..contract import Contract
-from .verdicts import RequirementVerdict, TestRecord, counts, is_conformant, verdict_line
+from ..contract.coverage import Summary, load_coverage
+from .environment import collect
+from .verdicts import (
+    NOT_TESTED,
+    RequirementVerdict,
+    TestRecord,
+    counts,
+    is_conformant,
+    verdict_line,
+)
 
 SCHEMA_VERSION = 1
 FILE_NAME = "report.json"
@@ -32,6 +41,8 @@ class Run:
     started: str
     finished: str
     expectations: str | None = None
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    """``environment.collect(settings)``: Python, platform, versions, the options used."""
 
 
 def suite_version() -> str:
@@ -56,7 +67,22 @@ def strip_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _requirement(v: RequirementVerdict) -> dict[str, Any]:
+def coverage(verdicts: Iterable[RequirementVerdict]) -> Summary:
+    """How many documented rows the run tested: those whose requirements all got a verdict."""
+    return load_coverage().summary(v.requirement.id for v in verdicts if v.verdict != NOT_TESTED)
+
+
+def _coverage(summary: Summary) -> dict[str, Any]:
+    return {
+        "line": summary.line,
+        "rows": summary.rows,
+        "tested": summary.tested,
+        "untestable": summary.untestable,
+        "untested": list(summary.untested),
+    }
+
+
+def _requirement(v: RequirementVerdict, contract: Contract) -> dict[str, Any]:
     r = v.requirement
     return {
         "id": r.id,
@@ -65,6 +91,7 @@ def _requirement(v: RequirementVerdict) -> dict[str, Any]:
         "decision": r.decision,
         "document": r.document,
         "row": r.row,
+        "source": r.reference(contract),
         "operations": list(r.operations),
         "verdict": v.verdict,
         "tests": list(v.tests),
@@ -82,6 +109,7 @@ def _test(record: TestRecord) -> dict[str, Any]:
         "curl": record.curl,
         "deviation": record.deviation_reason,
         "exchanges": record.exchanges,
+        "failing_exchange": record.failing_exchange,
     }
 
 
@@ -92,6 +120,8 @@ def build(
     records: Iterable[TestRecord],
     problems: Sequence[str],
     exit_status: int,
+    exit_reason: str = "",
+    untested_selected: Sequence[str] = (),
 ) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -107,9 +137,13 @@ def build(
         "verdict": "CONFORMANT" if is_conformant(verdicts) else "NOT CONFORMANT",
         "summary": verdict_line(run.profile, verdicts),
         "exit_status": exit_status,
+        "exit_reason": exit_reason,
+        "untested_selected": list(untested_selected),
         "counts": counts(verdicts),
+        "coverage": _coverage(coverage(verdicts)),
         "expectations": {"file": run.expectations, "problems": list(problems)},
-        "requirements": [_requirement(v) for v in verdicts],
+        "environment": dict(run.environment) or collect(None),
+        "requirements": [_requirement(v, contract) for v in verdicts],
         "tests": [_test(r) for r in records],
     }
 

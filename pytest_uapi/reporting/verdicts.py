@@ -53,6 +53,8 @@ class TestRecord:
     curl: str | None = None
     duration: float = 0.0
     exchanges: list[dict[str, Any]] = field(default_factory=list)
+    failing_exchange: int | None = None
+    """Index in ``exchanges`` of the exchange the failure shows (the one its curl line replays)."""
 
     def absorb(self, report: pytest.TestReport) -> None:
         if not self.requirements:
@@ -79,6 +81,10 @@ class TestRecord:
             self.curl = str(evidence["curl"])
         if evidence.get("reason") and self.deviation_reason is None:
             self.deviation_reason = str(evidence["reason"])
+        index = evidence.get("failing_exchange")
+        if self.failing_exchange is None and isinstance(index, int):
+            # the worker counted within this phase's exchanges; the record holds every phase's
+            self.failing_exchange = len(self.exchanges) + index
         self.exchanges += list(evidence.get("exchanges", ()))
 
     @property
@@ -137,6 +143,26 @@ def judge(contract: Contract, records: Iterable[TestRecord]) -> tuple[Requiremen
 
     return tuple(
         RequirementVerdict(r, verdict(r.id), tuple(tests[r.id])) for r in contract.requirements
+    )
+
+
+def untested_selected(
+    verdicts: Iterable[RequirementVerdict], records: Iterable[TestRecord]
+) -> tuple[str, ...]:
+    """The requirements of the selected tests that were not tested because a test of theirs was
+    skipped: what makes a run exit ``UNTESTED`` (a gate must not pass what the verdict refuses).
+
+    The selected set is read from the reports, so a run spread over xdist workers decides the
+    same: a deselected test (``-k``, ``--uapi-requirement``) sends no report, so requirements
+    whose tests were all deselected are not part of it. A requirement left untested only because
+    its tests failed or were expected deviations is not counted here: the failure already fails
+    the run, and the expectations file accounts for the deviation.
+    """
+    skipped = {rid for r in records if r.outcome == "skipped" for rid in r.requirements}
+    return tuple(
+        v.requirement.id
+        for v in verdicts
+        if v.verdict == NOT_TESTED and v.requirement.id in skipped
     )
 
 

@@ -81,6 +81,8 @@ class Settings:
     """The expected-deviations file."""
     write_expectations: Path | None = None
     """Where an expected-deviations template of this run's failures goes."""
+    allow_untested: bool = False
+    """Exit 0 even when a requirement of the selected tests was not tested."""
 
     @property
     def kind(self) -> Literal["embedded", "embedded-http", "remote"]:
@@ -281,6 +283,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         report_dir=r.path("report"),
         expect=r.path("expect"),
         write_expectations=r.path("write-expectations"),
+        allow_untested=r.flag("allow-untested"),
         sources=dict(r.sources),
     )
 

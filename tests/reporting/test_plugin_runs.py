@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from pytest_uapi.contract import load_contract
+from pytest_uapi.contract.coverage import load_coverage
 from pytest_uapi.reporting.report_json import schema
 
 CONTRACT = load_contract()
@@ -96,6 +97,33 @@ def test_a_failing_run(pytester: pytest.Pytester, broken_url: str) -> None:
     assert refused["request_headers"]["authorization"] == "Bearer ***"
     assert json.loads(refused["response_body"])["error"]["code"] == "wrong_code"
     assert exchanges[-1]["method"] == "DELETE"  # teardown's hang-up is evidence too
+    # the exchange the failure shows is the one its curl line replays
+    assert exchanges[failed["failing_exchange"]] is refused
+    assert verdicts[FAILING]["source"] == (
+        "D11; 001 (PUT action Transfer): Failure: 400 pc_sendcallto_invalid"
+    )
+    assert report["exit_reason"] == "4 tests failed" and report["untested_selected"] == []
+    tested = {r["id"] for r in report["requirements"] if r["verdict"] != "not-tested"}
+    coverage = load_coverage().summary(tested)
+    assert report["coverage"] == {
+        "line": coverage.line,
+        "rows": coverage.rows,
+        "tested": coverage.tested,
+        "untestable": coverage.untestable,
+        "untested": list(coverage.untested),
+    }
+    result.stdout.fnmatch_lines([f"coverage: {report['coverage']['line']}"])
+    environment = report["environment"]
+    assert environment["packages"]["pytest"] == pytest.__version__
+    assert set(environment["packages"]) >= {"httpx", "jsonschema", "faker", "pytest-xdist"}
+    options = {o["name"]: o for o in environment["options"]}
+    assert options["token"] == {
+        "name": "token",
+        "option": "--uapi-token",
+        "value": "***",
+        "source": "option",
+    }
+    assert options["url"]["value"] == broken_url and options["timeout"]["source"] == "default"
     passed = tests["test_success.py::test_success_status[Transfer]"]
     assert passed["outcome"] == "passed" and passed["message"] is None and passed["exchanges"]
 
