@@ -34,6 +34,12 @@ UNSET: Final = _Unset()
 _LINK_ROOT = "/uapi/"
 
 
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port: what a browser calls the origin (httpx gives a default port as
+    None, so ``http://pbx:80`` and ``http://pbx`` are one origin)."""
+    return url.scheme, url.host, url.port
+
+
 class UapiClient:
     """Sends requests to the target and records every exchange in ``exchanges``."""
 
@@ -45,6 +51,9 @@ class UapiClient:
         self._bearer = f"Bearer {token}"
         # The plugin's own OAuth token (not a user's override) is renewed when it expires.
         self._credentials = session.credentials if isinstance(token, IssuedToken) else None
+        # Credentials go to the target's origin only, as browsers and httpx do on redirects:
+        # the session's base URL is --uapi-url (or the embedded server's own).
+        self._origin = origin(httpx.URL(session.base_url))
 
     def __repr__(self) -> str:
         return f"<UapiClient {self.base_url} ({len(self.exchanges)} exchanges)>"
@@ -108,6 +117,8 @@ class UapiClient:
         request = http.build_request(
             method, self.url(url), content=content, params=params, headers=sent
         )
+        if origin(request.url) != self._origin:
+            self._elsewhere(request)
         session = self.session
         start = time.perf_counter()
         deadline = start + session.timeout
@@ -115,7 +126,9 @@ class UapiClient:
         response: httpx.Response | None = None
         stream: BoundedStream | None = None
         try:
-            response = http.send(request, stream=True)
+            # Never follow a redirect, whatever the client was built with: a 3xx is an answer to
+            # check, and following it would send the token wherever the server points.
+            response = http.send(request, stream=True, follow_redirects=False)
             assert isinstance(response.stream, httpx.SyncByteStream)
             stream = BoundedStream(response.stream, session.max_response, deadline)
             response.stream = stream
@@ -130,6 +143,28 @@ class UapiClient:
         exchange = Exchange(request, response, None, time.perf_counter() - start)
         self.exchanges.append(exchange)
         return exchange
+
+    def _elsewhere(self, request: httpx.Request) -> NoReturn:
+        """A URL on another origin (a server's self link, mostly): not sent at all, so that
+        neither the token nor the request reaches a host the user did not name."""
+        home = str(httpx.URL(self.session.base_url).copy_with(path="/")).rstrip("/")
+        error = (
+            f"not sent: {request.method} {request.url} is on another origin than the target "
+            f"({home}), and the token goes to the target's scheme, host and port only"
+        )
+        exchange = Exchange(request, None, error, 0.0)
+        self.exchanges.append(exchange)
+        raise CheckFailure(
+            title="Link to another origin",
+            expected=f"a URL on the target's origin {home}",
+            received=f"{request.url} (not sent)",
+            requirements=(),
+            exchange=exchange,
+            details=(
+                "If the server writes its links with an address of its own, pass "
+                "--uapi-rebase-links to follow them on --uapi-url.",
+            ),
+        )
 
     def _no_answer(
         self,

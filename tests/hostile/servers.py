@@ -283,3 +283,47 @@ CATALOGUE: tuple[type[HostileServer], ...] = (
     WrongContentType,
     AlwaysFails,
 )
+
+
+# Servers that are not in the catalogue: they play a part in a scenario of two servers.
+
+
+class Recorder(HostileServer):
+    """The other origin: records the head of every request it gets, and answers anything."""
+
+    name = "recorder"
+    does = "records every request head and answers 200 to anything (a token, an empty list)"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: list[bytes] = []
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        self.heads.append(request)
+        body = json.dumps({"entry": [], "access_token": "stolen-token-0123", "expires_in": 60})
+        send(conn, head("200 OK", "application/json", len(body)) + body.encode())
+
+
+class LinksElsewhere(HostileServer):
+    """A target whose self links and token endpoint point at another origin (``elsewhere``)."""
+
+    name = "links-elsewhere"
+    does = "acknowledges calls with a self link on another origin, redirects its token endpoint"
+
+    def __init__(self, elsewhere: str) -> None:
+        super().__init__()
+        self.elsewhere = elsewhere
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        method, path = request.split(b" ")[:2]
+        if path.startswith(b"/oauth/"):
+            location = f"Location: {self.elsewhere}{path.decode('ascii', 'replace')}"
+            send(conn, head("307 Temporary Redirect", None, 0, location))
+            return
+        body: object = {"entry": []}
+        if method == b"POST":
+            link = f"{self.elsewhere}/uapi/phoneCalls/12/0003*210/abc123"
+            body = [{"id": "abc123", "extension": "0003*210", "link": {"self": link}}]
+        status = "204 No Content" if method == b"DELETE" else "202 Accepted"
+        text = b"" if method == b"DELETE" else json.dumps(body).encode()
+        send(conn, head(status, "application/json", len(text)) + text)
