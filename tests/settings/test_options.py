@@ -129,7 +129,7 @@ def test_seed_last_reuses_the_previous_seed(pytester: pytest.Pytester, test_file
     result.stdout.fnmatch_lines([f"uapi:*; seed {seed} (from last run);*"])
 
 
-REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
+REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t0ken-123")
 
 
 @pytest.mark.parametrize(
@@ -198,6 +198,19 @@ REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
             "UAPI_CLIENT_SECRET: the client secret is empty or contains whitespace; pass the "
             "bare value",
         ),
+        (
+            ("--uapi-url", "https://pbx.example.com", "--uapi-token", "abc"),
+            {},
+            "",
+            "--uapi-token: the token is shorter than 8 characters, too short to be masked safely "
+            "in reports *; use a longer one",
+        ),
+        (
+            ("--uapi-url", "https://pbx.example.com", "--uapi-client-id", "c1"),
+            {"UAPI_CLIENT_SECRET": "s3cret"},
+            "",
+            "UAPI_CLIENT_SECRET: the client secret is shorter than 8 characters, too short *",
+        ),
         (REMOTE, {"UAPI_STRICT": "maybe"}, "", "UAPI_STRICT: not a boolean: 'maybe'; use 1/tr*"),
         (REMOTE, {}, "uapi_insecure = maybe", "ini option uapi_insecure: not a boolean: 'maybe'*"),
         (
@@ -246,6 +259,8 @@ REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
         "client-secret-alone",
         "token-and-client",
         "client-secret-blank",
+        "token-too-short",
+        "client-secret-too-short",
         "bool",
         "ini-bool",
         "insecure-and-ca",

@@ -66,7 +66,7 @@ def test_the_size_cap_is_configurable(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_big="def test_big(uapi_client):\n    uapi_client.get('/uapi/x')\n")
     with servers.Huge() as server:
         result = pytester.runpytest_inprocess(
-            "--uapi-url", server.url, "--uapi-token", "tok-123", "--uapi-no-preflight",
+            "--uapi-url", server.url, "--uapi-token", "tok-1234", "--uapi-no-preflight",
             "--uapi-max-response", "2048", "test_big.py",
         )  # fmt: skip
     result.assert_outcomes(failed=1)
