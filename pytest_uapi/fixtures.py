@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from .transport.client import UapiClient
     from .transport.session import Session
 
-NO_TARGET = "no UAPI target: pass --uapi-url (see README)"
+NO_TARGET = (
+    "no UAPI target: pass --uapi-url URL (or set UAPI_URL), or --uapi-url embedded for the "
+    "bundled reference server; pytest --help lists the uapi options"
+)
 
 
 @pytest.fixture(scope="session")

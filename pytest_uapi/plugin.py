@@ -10,6 +10,7 @@ where they are used) and keeps its state in ``config.stash``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
 from pathlib import Path
 
@@ -30,6 +31,21 @@ pytest_plugins = ["pytest_uapi.fixtures"]
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--uapi-list-requirements``: print the contract's requirements and exit 0, as pytest's
+    own ``--markers`` does: without a target, without collecting or running anything."""
+    from .settings.resolve import Resolver
+
+    if not Resolver(config).flag("list-requirements"):
+        return None
+    from .contract import load_contract
+
+    requirements = load_contract().requirements
+    width = max(len(r.id) for r in requirements)
+    sys.stdout.writelines(f"{r.id:<{width}}  {r.category:<10}  {r.title}\n" for r in requirements)
+    return 0
 
 
 def suite_directory() -> Path:

@@ -4,6 +4,7 @@ fix; the caller adds where the value came from ("--uapi-timeout: ...", "UAPI_TIM
 
 from __future__ import annotations
 
+import difflib
 import math
 import ssl
 from pathlib import Path
@@ -91,12 +92,14 @@ def parse_requirements(value: str) -> tuple[str, ...]:
     from ..contract import load_contract
 
     ids = tuple(part.strip() for part in value.split(",") if part.strip())
-    known = {r.id for r in load_contract().requirements}
+    known = [r.id for r in load_contract().requirements]
     unknown = [i for i in ids if i not in known]
     if unknown or not ids:
+        guesses = [g for i in unknown for g in difflib.get_close_matches(i, known, n=1)]
+        hint = f"did you mean {', '.join(guesses)}? " if guesses else ""
         raise ValueError(
-            f"no requirement {', '.join(unknown) or value!r} in the contract; the ids are listed "
-            "in docs/kill-table.md and in the contract data"
+            f"no requirement {', '.join(unknown) or value!r} in the contract; {hint}"
+            "pytest --uapi-list-requirements lists them"
         )
     return ids
 

@@ -18,8 +18,9 @@ import httpx
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
-# Any host does for an in-process app; this one says where requests went in a curl line.
-EMBEDDED_BASE_URL = "http://uapi.embedded"
+from .curl import EMBEDDED_BASE_URL
+
+__all__ = ["EMBEDDED_BASE_URL", "PortalTransport", "embedded_server", "embedded_transport"]
 
 
 class PortalTransport(httpx.BaseTransport):

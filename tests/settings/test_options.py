@@ -33,6 +33,39 @@ def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
         assert f"env {option.env}," in " ".join(result.stdout.str().split())
 
 
+def test_list_requirements_prints_the_contract_and_exits(
+    pytester: pytest.Pytester, test_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_uapi.contract import load_contract
+
+    requirements = load_contract().requirements
+    for args in (
+        ("--uapi-list-requirements",),
+        ("--uapi-url", "embedded", "--uapi-list-requirements"),
+    ):
+        result = pytester.runpytest_inprocess(*args, test_file)
+        assert result.ret == pytest.ExitCode.OK
+        assert len(result.stdout.lines) == len(requirements)  # nothing else: no session ran
+        for line, requirement in zip(result.stdout.lines, requirements, strict=True):
+            assert line.split(None, 2) == [requirement.id, requirement.category, requirement.title]
+    monkeypatch.setenv("UAPI_LIST_REQUIREMENTS", "1")
+    result = pytester.runpytest_inprocess(test_file)
+    assert len(result.stdout.lines) == len(requirements)
+
+
+def test_a_misspelt_requirement_gets_a_suggestion(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(
+        "--uapi-url", "embedded", "--uapi-requirement", "transfer.sucess,errors.body"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --uapi-requirement: no requirement 'transfer.sucess' in the contract; did you "
+            "mean transfer.success? pytest --uapi-list-requirements lists them"
+        ]
+    )
+
+
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.uapi_requirement(*ids): the UAPI contract*"])
