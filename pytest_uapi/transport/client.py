@@ -17,6 +17,7 @@ from typing import Any, Final, NoReturn
 import httpx
 
 from .bounds import BoundedStream, BoundExceeded
+from .decoding import read_body
 from .exchange import CheckFailure, Exchange
 from .no_answer import describe
 from .redaction import IssuedToken
@@ -130,9 +131,10 @@ class UapiClient:
             # check, and following it would send the token wherever the server points.
             response = http.send(request, stream=True, follow_redirects=False)
             assert isinstance(response.stream, httpx.SyncByteStream)
-            stream = BoundedStream(response.stream, session.max_response, deadline)
-            response.stream = stream
-            response.read()
+            bounded = stream = BoundedStream(response.stream, session.max_response, deadline)
+            response.stream = bounded
+            # The raw bytes are capped by the stream, the decoded ones as they are decoded.
+            read_body(response, session.max_response, deadline, lambda: bounded.received)
         except (httpx.HTTPError, BoundExceeded) as exc:
             if response is not None:
                 response.close()

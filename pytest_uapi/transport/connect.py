@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .bounds import Deadline, install_deadline
+from .decoding import ACCEPT_ENCODING
 from .session import Session, TokenSource
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def open_session(settings: Settings) -> Iterator[Session]:
                 timeout=settings.timeout,
                 verify=verify,
                 follow_redirects=False,  # a redirect is an answer to check, not to follow
+                # Only the encodings the client decodes within --uapi-max-response.
+                headers={"Accept-Encoding": ACCEPT_ENCODING},
                 trust_env=trust_env,
             )
         )

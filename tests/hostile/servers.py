@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import socket
 import socketserver
+import struct
 import threading
+import zlib
+from functools import cache
 from types import TracebackType
 from typing import ClassVar
 
@@ -207,6 +210,112 @@ class Huge(HostileServer):
                 return
 
 
+def send_slowly_read(conn: socket.socket, data: bytes, stop: threading.Event) -> None:
+    """Send ``data`` as fast as the client reads it, until it goes away or we stop."""
+    conn.settimeout(POLL)
+    view = memoryview(data)
+    while view and not stop.is_set():
+        try:
+            view = view[conn.send(view[:65536]) :]
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+
+
+BOMB_SIZE = 1 << 30
+"""What the compression bombs decode to: 1 GiB of zeros."""
+
+
+@cache
+def _deflated_zeros() -> tuple[bytes, int, int]:
+    """Raw deflate of ``BOMB_SIZE`` zeros, with their CRC-32 and Adler-32.
+
+    Compressing 1 GiB takes about 15 s; after a full flush the compressor starts afresh, so
+    every MiB of zeros compresses to the same bytes, and those are repeated instead.
+    """
+    mib = b"\0" * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = compressor.compress(mib) + compressor.flush(zlib.Z_FULL_FLUSH)
+    count = BOMB_SIZE // len(mib)
+    crc, adler = 0, 1
+    for _ in range(count):
+        crc, adler = zlib.crc32(mib, crc), zlib.adler32(mib, adler)
+    return block * count + compressor.flush(), crc, adler
+
+
+@cache
+def gzip_bomb() -> bytes:
+    """A valid gzip member that decodes to ``BOMB_SIZE`` zeros (about 1 MB)."""
+    deflated, crc, _ = _deflated_zeros()
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + deflated + struct.pack("<II", crc, BOMB_SIZE & 0xFFFFFFFF)
+
+
+@cache
+def deflate_bomb() -> bytes:
+    """The same zeros as a zlib stream, what HTTP calls deflate."""
+    deflated, _, adler = _deflated_zeros()
+    return b"\x78\xda" + deflated + struct.pack(">I", adler)
+
+
+@cache
+def stacked_gzip_bomb() -> bytes:
+    """``gzip_bomb`` gzipped again: a few KB for ``Content-Encoding: gzip, gzip``."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return compressor.compress(gzip_bomb()) + compressor.flush()
+
+
+class GzipBomb(HostileServer):
+    name = "gzip-bomb"
+    does = "answers 200 with a 1 MB gzip body (Content-Encoding: gzip) that decodes to 1 GiB"
+
+    encoding = "gzip"
+
+    def body(self) -> bytes:
+        return gzip_bomb()
+
+    def start(self) -> None:
+        self._body = self.body()  # made before the first request: it takes a second
+        super().start()
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        body = self._body
+        extra = f"Content-Encoding: {self.encoding}"
+        send_slowly_read(
+            conn, head("200 OK", "application/json", len(body), extra) + body, self.stop
+        )
+
+
+class StackedGzipBomb(GzipBomb):
+    name = "gzip-gzip-bomb"
+    does = "answers 200 with 1.8 KB, Content-Encoding: gzip, gzip, that decodes to 1 GiB"
+
+    encoding = "gzip, gzip"
+
+    def body(self) -> bytes:
+        return stacked_gzip_bomb()
+
+
+class DeflateBomb(GzipBomb):
+    name = "deflate-bomb"
+    does = "answers 200 with a 1 MB deflate body (Content-Encoding: deflate) that decodes to 1 GiB"
+
+    encoding = "deflate"
+
+    def body(self) -> bytes:
+        return deflate_bomb()
+
+
+class HugeHeader(HostileServer):
+    name = "huge-header"
+    does = "answers 200 with a 1 MB header line"
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        big = "X-Padding: " + "a" * 1_000_000
+        send_slowly_read(conn, head("200 OK", "application/json", 2, big) + b"{}", self.stop)
+
+
 class InvalidUtf8(HostileServer):
     name = "invalid-utf8"
     does = "answers 200 with a JSON body holding bytes that are not UTF-8"
@@ -282,6 +391,10 @@ CATALOGUE: tuple[type[HostileServer], ...] = (
     DripBody,
     WrongContentType,
     AlwaysFails,
+    GzipBomb,
+    StackedGzipBomb,
+    DeflateBomb,
+    HugeHeader,
 )
 
 
