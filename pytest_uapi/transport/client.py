@@ -12,6 +12,7 @@ from __future__ import annotations
 import json as jsonlib
 import time
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any, Final, NoReturn
 
 import httpx
@@ -91,13 +92,15 @@ class UapiClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool | str = True,
+        timeout: float | None = None,
     ) -> Exchange:
         """Send one request and return the exchange (recorded in ``exchanges``), whatever the
         answer's status.
 
         ``auth``: True sends the target's token, False no Authorization header, a string that
         token. ``headers`` are applied last, so a test can send a malformed Authorization or
-        Content-Type on purpose.
+        Content-Type on purpose. ``timeout`` shortens the exchange's deadline (never past
+        ``--uapi-timeout``).
         """
         sent: dict[str, str] = {}
         if auth is True:
@@ -121,8 +124,14 @@ class UapiClient:
         if origin(request.url) != self._origin:
             self._elsewhere(request)
         session = self.session
+        with session.interrupts.exchange() if session.interrupts else nullcontext():
+            return self._exchange(request, timeout)
+
+    def _exchange(self, request: httpx.Request, timeout: float | None) -> Exchange:
+        session = self.session
+        http = session.http
         start = time.perf_counter()
-        deadline = start + session.timeout
+        deadline = start + min(session.timeout, session.timeout if timeout is None else timeout)
         session.deadline.set(deadline)
         response: httpx.Response | None = None
         stream: BoundedStream | None = None
