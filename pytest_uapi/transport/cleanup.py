@@ -232,7 +232,12 @@ class Interrupts:
         pending = self._pending
         if pending is not None:
             self._redelivering = True
-            _thread.interrupt_main(signal.Signals(pending))
+            if hasattr(signal, "pthread_kill"):
+                # A real signal, to the main thread: it also cuts short a sleep or a blocking
+                # wait, which _thread.interrupt_main does not.
+                signal.pthread_kill(threading.main_thread().ident or 0, pending)
+            else:  # pragma: no cover - Windows
+                _thread.interrupt_main(signal.Signals(pending))
 
 
 def _interruption(signum: int) -> KeyboardInterrupt:
