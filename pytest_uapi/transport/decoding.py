@@ -153,8 +153,9 @@ def read_body(
     encoding = ", ".join(codings)
     if response.is_stream_consumed:
         # A transport that read the answer itself (an httpx MockTransport): it is in memory.
-        if len(response.content) > limit:
-            raise TooLargeDecoded(len(response.content), encoding)
+        size = len(response.content)
+        if size > limit:
+            raise TooLargeDecoded(size, encoding) if codings else TooLarge(size)
         return
     raw: Iterator[bytes] = response.iter_raw()
     if not known:
