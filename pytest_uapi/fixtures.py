@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .stash import SESSION, SETTINGS
+from .stash import CLOSE_SESSION, INTERRUPTS, SESSION, SETTINGS
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from .transport.client import UapiClient
     from .transport.session import Session
 
-NO_TARGET = "no UAPI target: pass --uapi-url (see README)"
+NO_TARGET = (
+    "no UAPI target: pass --uapi-url URL (or set UAPI_URL), or --uapi-url embedded for the "
+    "bundled reference server; pytest --help lists the uapi options"
+)
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +40,23 @@ def _uapi_settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def _uapi_session(_uapi_settings: Settings, pytestconfig: pytest.Config) -> Iterator[Session]:
+    from contextlib import ExitStack
+
+    from .transport.cleanup import sweep
     from .transport.connect import open_session
 
-    with open_session(_uapi_settings) as session:
-        pytestconfig.stash[SESSION] = session  # its fetched tokens are masked in reports
-        yield session
+    stack = ExitStack()
+    session = stack.enter_context(
+        open_session(_uapi_settings, pytestconfig.stash.get(INTERRUPTS, None))
+    )
+    # Before the client closes, the calls still up (a hang-up that failed) get one more try.
+    stack.callback(lambda: sweep(session.live, session.interrupts, interrupted=False))
+    pytestconfig.stash[SESSION] = session  # its fetched tokens are masked in reports
+    # A second Ctrl-C can cut pytest's teardown short before this fixture's: the plugin closes
+    # the session at the end of the run then (pytest_unconfigure).
+    pytestconfig.stash[CLOSE_SESSION] = stack
+    yield session
+    stack.close()
 
 
 @pytest.fixture(scope="session")

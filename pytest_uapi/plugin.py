@@ -10,6 +10,8 @@ where they are used) and keeps its state in ``config.stash``.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Generator
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from . import parallel
 from .checking.marks import MARKER_HELP, requirements_of
 from .settings.options import add_options
 from .settings.resolve import SEED_CACHE_KEY, UapiInsecureWarning, resolve, share_with_workers
-from .stash import SESSION, SETTINGS, SUITE
+from .stash import CLOSE_SESSION, INTERRUPTS, SESSION, SETTINGS, SUITE
 
 # Light (no httpx): one class for every check of the run, in-process inner runs included.
 from .transport.exchange import CheckFailure
@@ -30,6 +32,21 @@ pytest_plugins = ["pytest_uapi.fixtures"]
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--uapi-list-requirements``: print the contract's requirements and exit 0, as pytest's
+    own ``--markers`` does: without a target, without collecting or running anything."""
+    from .settings.resolve import Resolver
+
+    if not Resolver(config).flag("list-requirements"):
+        return None
+    from .contract import load_contract
+
+    requirements = load_contract().requirements
+    width = max(len(r.id) for r in requirements)
+    sys.stdout.writelines(f"{r.id:<{width}}  {r.category:<10}  {r.title}\n" for r in requirements)
+    return 0
 
 
 def suite_directory() -> Path:
@@ -55,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if problem is not None:
             raise pytest.UsageError(f"{settings.where('fault')}: {problem}")
     config.stash[SETTINGS] = settings
+    _install_interrupts(config)
     # Imported here: reporting is part of certifying a target, never of a run without one.
     from .reporting.hooks import ReportingPlugin
 
@@ -78,6 +96,52 @@ def pytest_configure(config: pytest.Config) -> None:
     # --pyargs pytest_uapi.suites to add the suite).
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         _collect_suite_only(config)
+
+
+def _install_interrupts(config: pytest.Config) -> None:
+    """SIGTERM becomes an interruption like Ctrl-C, and neither cuts an exchange in flight: in
+    every process of the run (under xdist the controller too, so that terminating it shuts its
+    workers down through xdist's own path, which interrupts them in turn)."""
+    from .transport.cleanup import Interrupts
+
+    interrupts = Interrupts()
+    if interrupts.install():
+        config.stash[INTERRUPTS] = interrupts
+    config.pluginmanager.register(_Cleanup(config), "uapi-cleanup")
+
+
+class _Cleanup:
+    """No call left behind, whatever interrupts the run (see ``transport.cleanup``)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)  # before the terminal's report, which a signal can cut
+    def pytest_keyboard_interrupt(self) -> None:
+        """Ctrl-C, SIGTERM or pytest.exit: hang up every call still up now, bounded in time,
+        before pytest's teardown, which a second interruption could cut short."""
+        session = self.config.stash.get(SESSION, None)
+        if session is not None and len(session.live):
+            from .transport.cleanup import sweep
+
+            with contextlib.suppress(KeyboardInterrupt):  # interrupted already: nothing new
+                sweep(session.live, session.interrupts, interrupted=True)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_unconfigure(self) -> None:
+        """The last word: what an interrupted teardown left up is hung up and the session
+        closed; the signal handlers go back to what they were."""
+        stash = self.config.stash
+        try:
+            stack = stash.get(CLOSE_SESSION, None)
+            if stack is not None:
+                del stash[CLOSE_SESSION]
+                stack.close()
+        finally:
+            interrupts = stash.get(INTERRUPTS, None)
+            if interrupts is not None:
+                del stash[INTERRUPTS]
+                interrupts.restore()
 
 
 def _collect_suite_only(config: pytest.Config) -> None:

@@ -226,6 +226,8 @@ class CallProvisioner:
         acks = body if isinstance(body, list) else [body]
         ids = [str(a["id"]) for a in acks if isinstance(a, dict) and "id" in a]
         self.made.extend(ids)
+        for call_id in ids:  # session-wide too: hung up even if this test's teardown never runs
+            self.client.session.live.add(self.client, call_id, self.call_path(call_id))
         return ids[0] if ids else None
 
     def _settle(self, call_id: str, state: str, reached: Any) -> Call:
@@ -248,7 +250,10 @@ class CallProvisioner:
     def hang_up_all(self) -> list[str]:
         """Hang up every call this test made (D28); returns the ids that would not hang up."""
         stuck = []
+        live = self.client.session.live
         for call_id in self.made:
+            if call_id not in live:  # hung up already (by an interruption's sweep)
+                continue
             try:
                 status = self.client.request("DELETE", self.call_path(call_id)).status
             except AssertionError:  # no answer: report it, the test's verdict stands
@@ -256,5 +261,7 @@ class CallProvisioner:
                 continue
             if status >= 300 and status != 400:
                 stuck.append(call_id)
+            else:
+                live.discard(call_id)
         self.made.clear()
         return stuck

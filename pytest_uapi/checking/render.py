@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..contract import load_contract
-from ..transport.curl import curl_command
+from ..transport.curl import curl_command, replay_note
 from ..transport.exchange import CheckFailure, Exchange
 from ..transport.redaction import body_text, cut, mask
 
@@ -60,4 +60,7 @@ def render(failure: CheckFailure, secrets: Iterable[str] = ()) -> str:
         elif exchange.error:
             lines.append(f"No answer: {exchange.error}")
         lines += ["", "Reproduce with:", "", f"    {curl_command(exchange.request, secrets)}"]
+        note = replay_note(exchange.request)
+        if note is not None:
+            lines += ["", f"    {note}"]
     return mask("\n".join(lines), secrets)

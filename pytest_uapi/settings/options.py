@@ -99,6 +99,11 @@ OPTIONS: tuple[Option, ...] = (
         "ID,...",
     ),
     Option(
+        "list-requirements",
+        "print the contract's requirement ids (id, category, title; one per line) and exit",
+        flag=True,
+    ),
+    Option(
         "fault",
         "serve the embedded reference server with a named fault, to see a failing "
         "certification (list them: uapi-reference-server --list-faults)",

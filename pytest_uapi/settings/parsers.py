@@ -4,12 +4,14 @@ fix; the caller adds where the value came from ("--uapi-timeout: ...", "UAPI_TIM
 
 from __future__ import annotations
 
+import difflib
 import math
 import ssl
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from ..transport.redaction import MIN_SECRET_LENGTH
 from .options import DEFAULT_MAX_RESPONSE
 
 EMBEDDED = "embedded"
@@ -90,22 +92,36 @@ def parse_requirements(value: str) -> tuple[str, ...]:
     from ..contract import load_contract
 
     ids = tuple(part.strip() for part in value.split(",") if part.strip())
-    known = {r.id for r in load_contract().requirements}
+    known = [r.id for r in load_contract().requirements]
     unknown = [i for i in ids if i not in known]
     if unknown or not ids:
+        guesses = [g for i in unknown for g in difflib.get_close_matches(i, known, n=1)]
+        hint = f"did you mean {', '.join(guesses)}? " if guesses else ""
         raise ValueError(
-            f"no requirement {', '.join(unknown) or value!r} in the contract; the ids are listed "
-            "in docs/kill-table.md and in the contract data"
+            f"no requirement {', '.join(unknown) or value!r} in the contract; {hint}"
+            "pytest --uapi-list-requirements lists them"
         )
     return ids
 
 
-def parse_token(value: str, what: str = "the token") -> str:
+def parse_token(value: str, what: str = "the token", *, secret: bool = True) -> str:
     token = value.strip()
     if not token or any(c.isspace() or not c.isprintable() for c in token):
         # never echo the value: it is a secret, even when it is a broken one
         raise ValueError(f"{what} is empty or contains whitespace; pass the bare value")
+    if secret:
+        check_secret_length(token, what)
     return token
+
+
+def check_secret_length(value: str, what: str) -> None:
+    """Refuse a secret too short to mask: hiding it would hide ordinary text that contains it."""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"{what} is shorter than {MIN_SECRET_LENGTH} characters, too short to be masked "
+            "safely in reports (masking it would cut pieces out of ordinary text, call ids and "
+            "names, and give it away); use a longer one"
+        )
 
 
 def parse_client_secret(value: str) -> str:
@@ -113,7 +129,7 @@ def parse_client_secret(value: str) -> str:
 
 
 def parse_client_id(value: str) -> str:
-    return parse_token(value, "the client id")
+    return parse_token(value, "the client id", secret=False)
 
 
 def parse_max_response(value: str) -> int:

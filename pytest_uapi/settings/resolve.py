@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 import random
+from base64 import b64encode
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
-from urllib.parse import quote_plus
 
 import pytest
 
@@ -101,8 +101,10 @@ class Settings:
         """Values that must never appear in any output."""
         values = [self.token, self.target.second_token]
         if self.client_secret:
-            # The secret travels form-encoded in the token request's body: mask both forms.
-            values += [self.client_secret, quote_plus(self.client_secret)]
+            # Its encoded spellings (form, JSON) are masked with it; HTTP Basic client
+            # authentication, which a server may echo, carries it as base64 of "id:secret".
+            basic = b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+            values += [self.client_secret, basic]
         return tuple(dict.fromkeys(s for s in values if s))
 
     def where(self, name: str) -> str:

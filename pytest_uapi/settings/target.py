@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..transport.redaction import MIN_SECRET_LENGTH
+
 REFERENCE = "reference"
 
 # Every key a profile may hold. Tokens are not roles: they never become request placeholders,
@@ -93,6 +95,11 @@ def read_profile(text: str, source: str) -> dict[str, str]:
             )
         if not value and key not in ("second_user_id", "second_token"):
             raise TargetProfileError(f"target profile {source}: {key!r} is empty; give a value")
+        if value and key in ("token", "second_token") and len(value) < MIN_SECRET_LENGTH:
+            raise TargetProfileError(
+                f"target profile {source}: {key!r} is shorter than {MIN_SECRET_LENGTH} "
+                "characters, too short to be masked safely in reports; use a longer one"
+            )
     if ("second_user_id" in raw) != ("second_token" in raw):
         raise TargetProfileError(
             f"target profile {source}: give both second_user_id and second_token, or neither"

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json as jsonlib
 import time
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any, Final, NoReturn
 
 import httpx
 
 from .bounds import BoundedStream, BoundExceeded
+from .decoding import read_body
 from .exchange import CheckFailure, Exchange
 from .no_answer import describe
 from .redaction import IssuedToken
@@ -34,6 +36,12 @@ UNSET: Final = _Unset()
 _LINK_ROOT = "/uapi/"
 
 
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port: what a browser calls the origin (httpx gives a default port as
+    None, so ``http://pbx:80`` and ``http://pbx`` are one origin)."""
+    return url.scheme, url.host, url.port
+
+
 class UapiClient:
     """Sends requests to the target and records every exchange in ``exchanges``."""
 
@@ -45,6 +53,9 @@ class UapiClient:
         self._bearer = f"Bearer {token}"
         # The plugin's own OAuth token (not a user's override) is renewed when it expires.
         self._credentials = session.credentials if isinstance(token, IssuedToken) else None
+        # Credentials go to the target's origin only, as browsers and httpx do on redirects:
+        # the session's base URL is --uapi-url (or the embedded server's own).
+        self._origin = origin(httpx.URL(session.base_url))
 
     def __repr__(self) -> str:
         return f"<UapiClient {self.base_url} ({len(self.exchanges)} exchanges)>"
@@ -81,13 +92,15 @@ class UapiClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool | str = True,
+        timeout: float | None = None,
     ) -> Exchange:
         """Send one request and return the exchange (recorded in ``exchanges``), whatever the
         answer's status.
 
         ``auth``: True sends the target's token, False no Authorization header, a string that
         token. ``headers`` are applied last, so a test can send a malformed Authorization or
-        Content-Type on purpose.
+        Content-Type on purpose. ``timeout`` shortens the exchange's deadline (never past
+        ``--uapi-timeout``).
         """
         sent: dict[str, str] = {}
         if auth is True:
@@ -108,18 +121,29 @@ class UapiClient:
         request = http.build_request(
             method, self.url(url), content=content, params=params, headers=sent
         )
+        if origin(request.url) != self._origin:
+            self._elsewhere(request)
         session = self.session
+        with session.interrupts.exchange() if session.interrupts else nullcontext():
+            return self._exchange(request, timeout)
+
+    def _exchange(self, request: httpx.Request, timeout: float | None) -> Exchange:
+        session = self.session
+        http = session.http
         start = time.perf_counter()
-        deadline = start + session.timeout
+        deadline = start + min(session.timeout, session.timeout if timeout is None else timeout)
         session.deadline.set(deadline)
         response: httpx.Response | None = None
         stream: BoundedStream | None = None
         try:
-            response = http.send(request, stream=True)
+            # Never follow a redirect, whatever the client was built with: a 3xx is an answer to
+            # check, and following it would send the token wherever the server points.
+            response = http.send(request, stream=True, follow_redirects=False)
             assert isinstance(response.stream, httpx.SyncByteStream)
-            stream = BoundedStream(response.stream, session.max_response, deadline)
-            response.stream = stream
-            response.read()
+            bounded = stream = BoundedStream(response.stream, session.max_response, deadline)
+            response.stream = bounded
+            # The raw bytes are capped by the stream, the decoded ones as they are decoded.
+            read_body(response, session.max_response, deadline, lambda: bounded.received)
         except (httpx.HTTPError, BoundExceeded) as exc:
             if response is not None:
                 response.close()
@@ -130,6 +154,28 @@ class UapiClient:
         exchange = Exchange(request, response, None, time.perf_counter() - start)
         self.exchanges.append(exchange)
         return exchange
+
+    def _elsewhere(self, request: httpx.Request) -> NoReturn:
+        """A URL on another origin (a server's self link, mostly): not sent at all, so that
+        neither the token nor the request reaches a host the user did not name."""
+        home = str(httpx.URL(self.session.base_url).copy_with(path="/")).rstrip("/")
+        error = (
+            f"not sent: {request.method} {request.url} is on another origin than the target "
+            f"({home}), and the token goes to the target's scheme, host and port only"
+        )
+        exchange = Exchange(request, None, error, 0.0)
+        self.exchanges.append(exchange)
+        raise CheckFailure(
+            title="Link to another origin",
+            expected=f"a URL on the target's origin {home}",
+            received=f"{request.url} (not sent)",
+            requirements=(),
+            exchange=exchange,
+            details=(
+                "If the server writes its links with an address of its own, pass "
+                "--uapi-rebase-links to follow them on --uapi-url.",
+            ),
+        )
 
     def _no_answer(
         self,

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .bounds import Deadline, install_deadline
+from .cleanup import Interrupts
+from .decoding import ACCEPT_ENCODING
 from .session import Session, TokenSource
 
 if TYPE_CHECKING:
@@ -17,8 +19,9 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def open_session(settings: Settings) -> Iterator[Session]:
-    """Start the target if it is embedded, open the client; close both on exit."""
+def open_session(settings: Settings, interrupts: Interrupts | None = None) -> Iterator[Session]:
+    """Start the target if it is embedded, open the client; close both on exit. ``interrupts``:
+    the process's signal handling, which the session's exchanges hold off while in flight."""
     with ExitStack() as stack:
         transport: httpx.BaseTransport | None = None
         trust_env = True
@@ -46,6 +49,8 @@ def open_session(settings: Settings) -> Iterator[Session]:
                 timeout=settings.timeout,
                 verify=verify,
                 follow_redirects=False,  # a redirect is an answer to check, not to follow
+                # Only the encodings the client decodes within --uapi-max-response.
+                headers={"Accept-Encoding": ACCEPT_ENCODING},
                 trust_env=trust_env,
             )
         )
@@ -64,4 +69,5 @@ def open_session(settings: Settings) -> Iterator[Session]:
             max_response=settings.max_response,
             deadline=deadline,
             credentials=credentials,
+            interrupts=interrupts,
         )

@@ -9,6 +9,10 @@ import httpx
 
 from .redaction import mask, mask_authorization
 
+EMBEDDED_BASE_URL = "http://uapi.embedded"
+"""The base URL of the ``embedded`` target: any host does for an in-process app; this one says,
+in a curl line, where the request went."""
+
 # Headers httpx adds on its own: replaying them adds nothing and hides the interesting ones.
 _IMPLICIT = {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"}
 
@@ -30,3 +34,14 @@ def curl_command(request: httpx.Request, secrets: Iterable[str] = ()) -> str:
         parts += ["-d", body.decode("utf-8", errors="replace")]
     parts.append(str(request.url))
     return mask(shlex.join(parts), secrets)
+
+
+def replay_note(request: httpx.Request) -> str | None:
+    """How to replay a request that went to the in-process target, which no curl can reach."""
+    if not str(request.url).startswith(EMBEDDED_BASE_URL + "/"):
+        return None
+    return (
+        "This target was in-process: start uapi-reference-server and replace "
+        f"{EMBEDDED_BASE_URL} with the URL it prints (and *** with the token it prints for the "
+        "user)."
+    )

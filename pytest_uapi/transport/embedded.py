@@ -18,8 +18,9 @@ import httpx
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
-# Any host does for an in-process app; this one says where requests went in a curl line.
-EMBEDDED_BASE_URL = "http://uapi.embedded"
+from .curl import EMBEDDED_BASE_URL
+
+__all__ = ["EMBEDDED_BASE_URL", "PortalTransport", "embedded_server", "embedded_transport"]
 
 
 class PortalTransport(httpx.BaseTransport):
@@ -40,11 +41,14 @@ class PortalTransport(httpx.BaseTransport):
     async def _handle(self, request: httpx.Request) -> httpx.Response:
         response = await self._asgi.handle_async_request(request)
         # The body is read on the loop: an async stream cannot be read from the caller's thread.
+        # Raw, as a socket would give it: the client decodes it within its bounds.
         try:
-            content = await response.aread()
+            content = b"".join([part async for part in response.aiter_raw()])
         finally:
             await response.aclose()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=httpx.ByteStream(content)
+        )
 
     def close(self) -> None:
         self._stack.close()

@@ -7,9 +7,16 @@ the server's timeouts or its framing.
 
 from __future__ import annotations
 
+import httpcore
 import httpx
 
 from .bounds import BoundExceeded, TooLarge, describe_size
+from .decoding import TooLargeDecoded, TooSlowDecoding
+
+# h11 gives up on a status line and headers (or a chunk header) longer than this, and reports it
+# as the server's protocol error: it is the client's own limit.
+_HEAD_LIMIT: int = getattr(httpcore.HTTP11Connection, "MAX_INCOMPLETE_EVENT_SIZE", 100 * 1024)
+_HEAD_TOO_LONG = "Receive buffer too long"
 
 
 def describe(
@@ -23,6 +30,26 @@ def describe(
     seconds = f"{timeout:g}s"
     detail = " ".join(str(exc).split()) or "no details"
     kind = type(exc).__name__
+    if isinstance(exc, TooLargeDecoded):
+        return (
+            f"Answer larger than {describe_size(limit)} once decoded",
+            f"status {status} and {received} bytes of body (Content-Encoding: {exc.encoding}) "
+            f"decoding to more than {limit} bytes; decoding stopped there "
+            "(raise the cap with --uapi-max-response)",
+        )
+    if isinstance(exc, TooSlowDecoding):
+        return (
+            f"Answer not decoded within {seconds}",
+            f"status {status} and {received} bytes of body (Content-Encoding: {exc.encoding}) "
+            f"within {seconds}, still being decoded then",
+        )
+    if isinstance(exc, httpx.RemoteProtocolError) and _HEAD_TOO_LONG in str(exc):
+        where = "status line and headers" if status is None else "chunked body's framing"
+        return (
+            "Header section too large" if status is None else "Answer framing too large",
+            f"the {where} went past {describe_size(_HEAD_LIMIT)} without an end, the most the "
+            f"client (h11, under httpx) reads before giving up ({kind}: {detail})",
+        )
     if isinstance(exc, TooLarge):
         return (
             f"Answer larger than {describe_size(limit)}",

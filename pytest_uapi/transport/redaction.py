@@ -7,9 +7,21 @@ as the plugin renders it; every path that prints a token, a body or a header goe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
+from functools import lru_cache
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
+MIN_SECRET_LENGTH = 8
+"""Shorter tokens and secrets are refused: masking them would hide pieces of ordinary text (a
+call id, a name), and those pieces would then tell what the secret is."""
+# The characters a token is made of, besides punctuation: a secret next to one of them is part
+# of a longer word (a call id, another token) and is left alone.
+_WORD = "A-Za-z0-9_-"
+# What may stand right before an echoed secret without being part of it: an escape of JSON
+# (\n, \u00e9) or of a URL (%0A) ends in a letter or digit, and still separates.
+_ESCAPED_BEFORE = r"(?<=\\[nrtbf\"/])|(?<=\\u[0-9A-Fa-f]{4})|(?<=%[0-9A-Fa-f]{2})"
 FAILURE_BODY_LIMIT = 600
 """Characters of an answer's body shown in a failure message: enough to see what went wrong."""
 REPORT_BODY_LIMIT = 4096
@@ -32,12 +44,36 @@ class IssuedToken(Secret):
     __slots__ = ()
 
 
+def spellings(secret: str) -> set[str]:
+    """``secret`` as sent and as a server may echo it: URL-encoded (path and form styles) and
+    JSON-escaped (ASCII-only or not, with ``/`` escaped as PHP's json_encode does, or not)."""
+    escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped |= {text.replace("/", "\\/") for text in escaped}
+    return {secret, quote(secret, safe=""), quote_plus(secret), *escaped}
+
+
+def _occurrence(text: str) -> str:
+    """A pattern matching ``text`` as a whole: not inside a longer word (see ``_WORD``)."""
+    before = f"(?:(?<![{_WORD}])|{_ESCAPED_BEFORE})" if re.match(f"[{_WORD}]", text) else ""
+    after = f"(?![{_WORD}])" if re.match(f"[{_WORD}]", text[-1]) else ""
+    return f"{before}{re.escape(text)}{after}"
+
+
+@lru_cache(maxsize=64)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    forms = {form for secret in secrets if secret for form in spellings(secret)}
+    if not forms:
+        return None
+    # Longest first: a spelling that contains another is masked whole.
+    ordered = sorted(forms, key=lambda form: (-len(form), form))
+    return re.compile("|".join(_occurrence(form) for form in ordered))
+
+
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by the mask."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
+    """``text`` with every whole occurrence of a secret, in any of its ``spellings``, replaced
+    by the mask; a secret inside a longer word (``abc`` in ``abc123``) is not one."""
+    pattern = _pattern(tuple(secrets))
+    return text if pattern is None else pattern.sub(MASK, text)
 
 
 def mask_authorization(value: str) -> str:

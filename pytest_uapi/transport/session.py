@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from .bounds import Deadline
+from .cleanup import Interrupts, LiveCalls
 
 if TYPE_CHECKING:
     import httpx
@@ -37,3 +38,7 @@ class Session:
     deadline: Deadline = field(default_factory=Deadline)
     credentials: TokenSource | None = None
     """OAuth 2.0 client credentials, when the token is fetched from the target."""
+    live: LiveCalls = field(default_factory=LiveCalls)
+    """The calls made in this session and not hung up yet."""
+    interrupts: Interrupts | None = None
+    """The process's signal handling, when the plugin installed it: exchanges hold signals."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import socket
 import socketserver
+import struct
 import threading
+import zlib
+from functools import cache
 from types import TracebackType
 from typing import ClassVar
 
@@ -207,6 +210,112 @@ class Huge(HostileServer):
                 return
 
 
+def send_slowly_read(conn: socket.socket, data: bytes, stop: threading.Event) -> None:
+    """Send ``data`` as fast as the client reads it, until it goes away or we stop."""
+    conn.settimeout(POLL)
+    view = memoryview(data)
+    while view and not stop.is_set():
+        try:
+            view = view[conn.send(view[:65536]) :]
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+
+
+BOMB_SIZE = 1 << 30
+"""What the compression bombs decode to: 1 GiB of zeros."""
+
+
+@cache
+def _deflated_zeros() -> tuple[bytes, int, int]:
+    """Raw deflate of ``BOMB_SIZE`` zeros, with their CRC-32 and Adler-32.
+
+    Compressing 1 GiB takes about 15 s; after a full flush the compressor starts afresh, so
+    every MiB of zeros compresses to the same bytes, and those are repeated instead.
+    """
+    mib = b"\0" * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = compressor.compress(mib) + compressor.flush(zlib.Z_FULL_FLUSH)
+    count = BOMB_SIZE // len(mib)
+    crc, adler = 0, 1
+    for _ in range(count):
+        crc, adler = zlib.crc32(mib, crc), zlib.adler32(mib, adler)
+    return block * count + compressor.flush(), crc, adler
+
+
+@cache
+def gzip_bomb() -> bytes:
+    """A valid gzip member that decodes to ``BOMB_SIZE`` zeros (about 1 MB)."""
+    deflated, crc, _ = _deflated_zeros()
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + deflated + struct.pack("<II", crc, BOMB_SIZE & 0xFFFFFFFF)
+
+
+@cache
+def deflate_bomb() -> bytes:
+    """The same zeros as a zlib stream, what HTTP calls deflate."""
+    deflated, _, adler = _deflated_zeros()
+    return b"\x78\xda" + deflated + struct.pack(">I", adler)
+
+
+@cache
+def stacked_gzip_bomb() -> bytes:
+    """``gzip_bomb`` gzipped again: a few KB for ``Content-Encoding: gzip, gzip``."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return compressor.compress(gzip_bomb()) + compressor.flush()
+
+
+class GzipBomb(HostileServer):
+    name = "gzip-bomb"
+    does = "answers 200 with a 1 MB gzip body (Content-Encoding: gzip) that decodes to 1 GiB"
+
+    encoding = "gzip"
+
+    def body(self) -> bytes:
+        return gzip_bomb()
+
+    def start(self) -> None:
+        self._body = self.body()  # made before the first request: it takes a second
+        super().start()
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        body = self._body
+        extra = f"Content-Encoding: {self.encoding}"
+        send_slowly_read(
+            conn, head("200 OK", "application/json", len(body), extra) + body, self.stop
+        )
+
+
+class StackedGzipBomb(GzipBomb):
+    name = "gzip-gzip-bomb"
+    does = "answers 200 with 1.8 KB, Content-Encoding: gzip, gzip, that decodes to 1 GiB"
+
+    encoding = "gzip, gzip"
+
+    def body(self) -> bytes:
+        return stacked_gzip_bomb()
+
+
+class DeflateBomb(GzipBomb):
+    name = "deflate-bomb"
+    does = "answers 200 with a 1 MB deflate body (Content-Encoding: deflate) that decodes to 1 GiB"
+
+    encoding = "deflate"
+
+    def body(self) -> bytes:
+        return deflate_bomb()
+
+
+class HugeHeader(HostileServer):
+    name = "huge-header"
+    does = "answers 200 with a 1 MB header line"
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        big = "X-Padding: " + "a" * 1_000_000
+        send_slowly_read(conn, head("200 OK", "application/json", 2, big) + b"{}", self.stop)
+
+
 class InvalidUtf8(HostileServer):
     name = "invalid-utf8"
     does = "answers 200 with a JSON body holding bytes that are not UTF-8"
@@ -282,4 +391,52 @@ CATALOGUE: tuple[type[HostileServer], ...] = (
     DripBody,
     WrongContentType,
     AlwaysFails,
+    GzipBomb,
+    StackedGzipBomb,
+    DeflateBomb,
+    HugeHeader,
 )
+
+
+# Servers that are not in the catalogue: they play a part in a scenario of two servers.
+
+
+class Recorder(HostileServer):
+    """The other origin: records the head of every request it gets, and answers anything."""
+
+    name = "recorder"
+    does = "records every request head and answers 200 to anything (a token, an empty list)"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: list[bytes] = []
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        self.heads.append(request)
+        body = json.dumps({"entry": [], "access_token": "stolen-token-0123", "expires_in": 60})
+        send(conn, head("200 OK", "application/json", len(body)) + body.encode())
+
+
+class LinksElsewhere(HostileServer):
+    """A target whose self links and token endpoint point at another origin (``elsewhere``)."""
+
+    name = "links-elsewhere"
+    does = "acknowledges calls with a self link on another origin, redirects its token endpoint"
+
+    def __init__(self, elsewhere: str) -> None:
+        super().__init__()
+        self.elsewhere = elsewhere
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        method, path = request.split(b" ")[:2]
+        if path.startswith(b"/oauth/"):
+            location = f"Location: {self.elsewhere}{path.decode('ascii', 'replace')}"
+            send(conn, head("307 Temporary Redirect", None, 0, location))
+            return
+        body: object = {"entry": []}
+        if method == b"POST":
+            link = f"{self.elsewhere}/uapi/phoneCalls/12/0003*210/abc123"
+            body = [{"id": "abc123", "extension": "0003*210", "link": {"self": link}}]
+        status = "204 No Content" if method == b"DELETE" else "202 Accepted"
+        text = b"" if method == b"DELETE" else json.dumps(body).encode()
+        send(conn, head(status, "application/json", len(text)) + text)

@@ -9,6 +9,7 @@ a message naming what the server did, there is no INTERNALERROR, and the exit co
 from __future__ import annotations
 
 import re
+import sys
 import time
 from dataclasses import dataclass
 
@@ -134,6 +135,31 @@ CASES = [
         1,
         ("- Answer is not labelled as JSON", "    Received: Content-Type: text/plain"),
     ),
+    *(
+        Case(
+            bomb,
+            TRANSPORT,
+            2,
+            (
+                "- Answer larger than 1 MiB once decoded",
+                "    Received: status 200 and * bytes of body (Content-Encoding: "
+                f"{bomb.encoding}) decoding to more than 1048576 bytes; decoding stopped there "
+                "(raise the cap with --uapi-max-response)",
+            ),
+        )
+        for bomb in (servers.GzipBomb, servers.StackedGzipBomb, servers.DeflateBomb)
+    ),
+    Case(
+        servers.HugeHeader,
+        TRANSPORT,
+        2,
+        (
+            "- Header section too large",
+            "    Received: the status line and headers went past 100 KiB without an end, the "
+            "most the client (h11, under httpx) reads before giving up (RemoteProtocolError: "
+            "Receive buffer too long)",
+        ),
+    ),
     Case(
         servers.AlwaysFails,
         STATUS,
@@ -220,3 +246,35 @@ def test_preflight_stops_the_session(
     result.stdout.fnmatch_lines([f"*{message}*"])
     assert TOKEN not in output
     assert elapsed < STARTUP + SESSION + TIMEOUT, f"the run took {elapsed:.2f}s"
+
+
+PEAK_RSS = """
+import resource
+import sys
+
+
+def pytest_unconfigure(config):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    sys.stderr.write(f"PEAK-RSS-KIB {peak}\\n")
+"""
+PEAK_BOUND_MIB = 256
+"""Far under what decoding 1 GiB in memory costs, far over a pytest process (about 80 MiB)."""
+
+
+@pytest.mark.parametrize(
+    "bomb", [servers.GzipBomb, servers.StackedGzipBomb, servers.DeflateBomb], ids=str
+)
+def test_a_compression_bomb_costs_no_memory(
+    pytester: pytest.Pytester, bomb: type[servers.GzipBomb]
+) -> None:
+    pytester.makepyfile(peak_rss=PEAK_RSS)
+    with bomb() as server:
+        result, _ = run(
+            pytester, server.url, "--uapi-no-preflight", "-p", "peak_rss", "-k", TRANSPORT
+        )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    [line] = [line for line in result.stderr.lines if line.startswith("PEAK-RSS-KIB ")]
+    peak_mib = int(line.split()[1]) / 1024
+    # The figures docs/robustness.md quotes: `pytest -k costs_no_memory -rP` shows them.
+    sys.stdout.write(f"{bomb.name}: peak RSS {peak_mib:.0f} MiB, {session_seconds(result)}s\n")
+    assert peak_mib < PEAK_BOUND_MIB, f"the run peaked at {peak_mib:.0f} MiB"

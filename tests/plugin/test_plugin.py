@@ -39,7 +39,12 @@ def test_fixtures_skip_without_a_target(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_get=GET_CALLS)
     result = pytester.runpytest_inprocess("-rs", "test_get.py")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED *no UAPI target: pass --uapi-url (see README)"])
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED *no UAPI target: pass --uapi-url URL (or set UAPI_URL), or --uapi-url "
+            "embedded for the bundled reference server; pytest --help lists the uapi options"
+        ]
+    )
 
 
 def test_fixture_values(pytester: pytest.Pytester) -> None:
@@ -145,6 +150,10 @@ def test_check_failure_is_rendered_without_traceback(pytester: pytest.Pytester) 
             "",
             "    curl -X GET -H 'Authorization: Bearer ***' "
             "'http://uapi.embedded/uapi/phoneCalls/@me/0003*210'",
+            "",
+            "    This target was in-process: start uapi-reference-server and replace "
+            "http://uapi.embedded with the URL it prints (and *** with the token it prints for "
+            "the user).",
             "*= short test summary info =*",
         ]
     )

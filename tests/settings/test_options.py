@@ -33,6 +33,39 @@ def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
         assert f"env {option.env}," in " ".join(result.stdout.str().split())
 
 
+def test_list_requirements_prints_the_contract_and_exits(
+    pytester: pytest.Pytester, test_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_uapi.contract import load_contract
+
+    requirements = load_contract().requirements
+    for args in (
+        ("--uapi-list-requirements",),
+        ("--uapi-url", "embedded", "--uapi-list-requirements"),
+    ):
+        result = pytester.runpytest_inprocess(*args, test_file)
+        assert result.ret == pytest.ExitCode.OK
+        assert len(result.stdout.lines) == len(requirements)  # nothing else: no session ran
+        for line, requirement in zip(result.stdout.lines, requirements, strict=True):
+            assert line.split(None, 2) == [requirement.id, requirement.category, requirement.title]
+    monkeypatch.setenv("UAPI_LIST_REQUIREMENTS", "1")
+    result = pytester.runpytest_inprocess(test_file)
+    assert len(result.stdout.lines) == len(requirements)
+
+
+def test_a_misspelt_requirement_gets_a_suggestion(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(
+        "--uapi-url", "embedded", "--uapi-requirement", "transfer.sucess,errors.body"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --uapi-requirement: no requirement 'transfer.sucess' in the contract; did you "
+            "mean transfer.success? pytest --uapi-list-requirements lists them"
+        ]
+    )
+
+
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.uapi_requirement(*ids): the UAPI contract*"])
@@ -97,16 +130,26 @@ def test_remote_token_may_come_from_the_users_profile(
 
 
 def test_insecure_warns(pytester: pytest.Pytester, test_file: str) -> None:
-    args = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t", "--uapi-insecure")
-    result = pytester.runpytest_inprocess(*args, test_file)
+    # In a process of its own, as a user's run is. An in-process run shares this process's
+    # modules, and pytest warns there that the plugin, imported before the inner run marked it
+    # for assertion rewriting, cannot be rewritten; whether it does depends on how this process
+    # found the package at start-up (sys.path or the editable finder: `python -m pytest` or
+    # `pytest`, xdist or not). Only in a fresh interpreter is the plugin's warning the only one.
+    args = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t0ken-123", "--uapi-insecure")
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider", test_file)
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
         ["*UapiInsecureWarning: --uapi-insecure: the target's TLS certificate is not verified*"]
     )
-    result = pytester.runpytest_inprocess(
-        *args, "-W", "ignore::pytest_uapi.settings.resolve.UapiInsecureWarning", test_file
+    result = pytester.runpytest_subprocess(
+        *args,
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::pytest_uapi.settings.resolve.UapiInsecureWarning",
+        test_file,
     )
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=1, warnings=0)
 
 
 def test_seed_last_reuses_the_previous_seed(pytester: pytest.Pytester, test_file: str) -> None:
@@ -119,7 +162,7 @@ def test_seed_last_reuses_the_previous_seed(pytester: pytest.Pytester, test_file
     result.stdout.fnmatch_lines([f"uapi:*; seed {seed} (from last run);*"])
 
 
-REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
+REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t0ken-123")
 
 
 @pytest.mark.parametrize(
@@ -188,6 +231,19 @@ REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
             "UAPI_CLIENT_SECRET: the client secret is empty or contains whitespace; pass the "
             "bare value",
         ),
+        (
+            ("--uapi-url", "https://pbx.example.com", "--uapi-token", "abc"),
+            {},
+            "",
+            "--uapi-token: the token is shorter than 8 characters, too short to be masked safely "
+            "in reports *; use a longer one",
+        ),
+        (
+            ("--uapi-url", "https://pbx.example.com", "--uapi-client-id", "c1"),
+            {"UAPI_CLIENT_SECRET": "s3cret"},
+            "",
+            "UAPI_CLIENT_SECRET: the client secret is shorter than 8 characters, too short *",
+        ),
         (REMOTE, {"UAPI_STRICT": "maybe"}, "", "UAPI_STRICT: not a boolean: 'maybe'; use 1/tr*"),
         (REMOTE, {}, "uapi_insecure = maybe", "ini option uapi_insecure: not a boolean: 'maybe'*"),
         (
@@ -236,6 +292,8 @@ REMOTE = ("--uapi-url", "https://pbx.example.com", "--uapi-token", "t")
         "client-secret-alone",
         "token-and-client",
         "client-secret-blank",
+        "token-too-short",
+        "client-secret-too-short",
         "bool",
         "ini-bool",
         "insecure-and-ca",

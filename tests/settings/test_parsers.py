@@ -85,10 +85,10 @@ def test_parse_seed() -> None:
 
 
 def test_parse_token_never_echoes_the_value() -> None:
-    assert parse_token(" abc ") == "abc"
+    assert parse_token(" abcdefgh ") == "abcdefgh"
     with pytest.raises(ValueError) as excinfo:
-        parse_token("sec ret")
-    assert "sec" not in str(excinfo.value)
+        parse_token("secr etvalue")
+    assert "secr" not in str(excinfo.value)
 
 
 def test_reference_target_roles() -> None:
@@ -132,10 +132,31 @@ def test_profile_can_switch_the_second_user_off() -> None:
         ("user_id = 12", "target profile p.toml: 'user_id' must be a string, got int 12; quote *"),
         ("caller = ", "target profile p.toml: invalid TOML (*); fix the file"),
         ('queue = ""', "target profile p.toml: 'queue' is empty; give a value"),
-        ('second_token = "t"', "*give both second_user_id and second_token, or neither"),
+        ('second_token = "t0ken-123"', "*give both second_user_id and second_token, or neither"),
     ],
 )
 def test_profile_errors(text: str, message: str) -> None:
     with pytest.raises(TargetProfileError) as excinfo:
         read_profile(text, "p.toml")
     assert fnmatchcase(str(excinfo.value), message), str(excinfo.value)
+
+
+@pytest.mark.parametrize("value", ["t", "abc", "1234567"])
+def test_secrets_too_short_to_mask_are_refused(value: str) -> None:
+    from pytest_uapi.settings.parsers import parse_client_id, parse_client_secret, parse_token
+
+    for parse, what in ((parse_token, "the token"), (parse_client_secret, "the client secret")):
+        with pytest.raises(ValueError) as excinfo:
+            parse(value)
+        message = str(excinfo.value)
+        assert message.startswith(f"{what} is shorter than 8 characters, too short to be masked")
+        assert repr(value) not in message
+    assert parse_client_id("c1") == "c1"  # an id is no secret
+    assert parse_token("12345678") == "12345678"
+
+
+@pytest.mark.parametrize("key", ["token", "second_token"])
+def test_profile_secrets_too_short_to_mask_are_refused(key: str) -> None:
+    text = f'{key} = "abc"' + ('\nsecond_user_id = "13"' if key == "second_token" else "")
+    with pytest.raises(TargetProfileError, match=f"'{key}' is shorter than 8 characters"):
+        read_profile(text, "p.toml")

@@ -158,3 +158,33 @@ def test_no_answer_is_a_check_failure(
     assert failure.exchange is client.last
     assert client.last.response is None
     assert client.last.error == received
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://elsewhere.example.com/prefix/uapi/phoneCalls/12/0003*210/ab",  # another host
+        "https://pbx.example.com:8443/prefix/uapi/phoneCalls/12/0003*210/ab",  # another port
+        "http://pbx.example.com/prefix/uapi/phoneCalls/12/0003*210/ab",  # plain http
+    ],
+)
+def test_links_to_another_origin_are_not_sent(
+    make_client: Callable[..., UapiClient], sent: list[httpx.Request], link: str
+) -> None:
+    client = make_client()
+    with pytest.raises(CheckFailure) as excinfo:
+        client.get(link)
+    assert sent == []  # neither the token nor the request left
+    failure = excinfo.value
+    assert failure.title == "Link to another origin"
+    assert failure.expected == "a URL on the target's origin https://pbx.example.com"
+    assert failure.received == f"{link} (not sent)"
+    assert "--uapi-rebase-links" in failure.details[0]
+    assert client.last.response is None and client.last.error is not None
+
+
+def test_the_same_origin_in_another_spelling_is_sent(
+    make_client: Callable[..., UapiClient], sent: list[httpx.Request]
+) -> None:
+    make_client().get("https://PBX.example.com:443/elsewhere/uapi/x")
+    assert [str(r.url) for r in sent] == ["https://pbx.example.com/elsewhere/uapi/x"]

@@ -126,7 +126,7 @@ def test_a_good_target_passes(
 def test_no_preflight_without_a_test_of_the_target(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
     result = pytester.runpytest_inprocess(
-        "--uapi-url", "http://127.0.0.1:9", "--uapi-token", "t", "test_nothing.py"
+        "--uapi-url", "http://127.0.0.1:9", "--uapi-token", "t0ken-123", "test_nothing.py"
     )
     result.assert_outcomes(passed=1)
 
