@@ -1,7 +1,9 @@
 """Project-wide test set-up.
 
 The project's own tests drive the plugin through pytester; a developer's own UAPI_* variables
-(say, a UAPI_URL pointing at their PBX) must not leak into those runs and change their outcome.
+(say, a UAPI_URL pointing at their PBX) must not leak into those runs and change their outcome,
+nor must a pytest plugin the machine happens to have: pytest-benchmark refuses to run beside
+xdist, and its warning stops every inner run that asks for workers.
 """
 
 from __future__ import annotations
@@ -28,4 +30,18 @@ with contextlib.suppress(ImportError):
 def _isolate_uapi_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in [n for n in os.environ if n.startswith("UAPI_")]:
         monkeypatch.delenv(name)
+    _block_machine_plugins(monkeypatch)
     yield
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    # Pytester clears PYTEST_ADDOPTS when it starts; set the block again for its runs.
+    _block_machine_plugins(monkeypatch)
+    return pytester
+
+
+def _block_machine_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    if "no:benchmark" not in addopts:
+        monkeypatch.setenv("PYTEST_ADDOPTS", f"{addopts} -p no:benchmark".strip())
