@@ -10,6 +10,7 @@ from .dataset import Dataset, Extension, Organization, User, load_dataset, parse
 from .model import (
     CATEGORIES,
     PROFILES,
+    Case,
     Cause,
     Contract,
     Document,
@@ -24,6 +25,7 @@ from .model import (
 __all__ = [
     "CATEGORIES",
     "PROFILES",
+    "Case",
     "Cause",
     "Contract",
     "Dataset",

@@ -40,14 +40,3 @@ def validator(name: str) -> Draft202012Validator:
 
 def schema_names() -> list[str]:
     return sorted(uri.removeprefix("urn:uapi:") for uri in _registry())
-
-
-def ack_schema(profile: str, status: int, full_phonecall_in_200: bool) -> str:
-    """The acknowledgement schema for one answer (D15: a 200 may carry the whole PhoneCall)."""
-    if profile == "strict":
-        return "ack-strict"
-    return "ack-default-200" if status == 200 and full_phonecall_in_200 else "ack-default"
-
-
-def self_schema(profile: str) -> str:
-    return "self-strict" if profile == "strict" else "self-default"
