@@ -17,8 +17,10 @@ from .stash import CLOSE_SESSION, INTERRUPTS, SESSION, SETTINGS
 if TYPE_CHECKING:
     from faker import Faker
 
+    from .checking.preconditions import Preconditions
     from .checking.provision import CallProvisioner
     from .contract import Contract, Profile
+    from .parallel import RoleLock
     from .settings.resolve import Settings
     from .settings.target import Target
     from .transport.client import UapiClient
@@ -138,18 +140,57 @@ def uapi_faker(
     return _uapi_faker_instance
 
 
+@pytest.fixture(scope="session")
+def _uapi_preconditions() -> Preconditions:
+    """How each precondition failed in this process: the circuit breaker of ``uapi_calls``."""
+    from .checking.preconditions import Preconditions
+
+    return Preconditions()
+
+
+@pytest.fixture(scope="session")
+def _uapi_ringing_lock(
+    _uapi_settings: Settings, uapi_target: Target, uapi_base_url: str
+) -> Iterator[RoleLock]:
+    """The ringing terminal, shared by this run's workers (and other runs on this machine)."""
+    import os
+
+    from .parallel import RoleLock
+
+    # An embedded target is this process's own server: nothing to share with other processes.
+    owner = "" if _uapi_settings.kind == "remote" else f"|pid {os.getpid()}"
+    lock = RoleLock(f"{uapi_base_url}|{uapi_target.user_id}|{uapi_target.ringing}{owner}")
+    yield lock
+    lock.release()
+
+
 @pytest.fixture
 def uapi_calls(
-    uapi_client: UapiClient, uapi_target: Target, uapi_contract: Contract, uapi_faker: Faker
+    uapi_client: UapiClient,
+    uapi_target: Target,
+    uapi_contract: Contract,
+    uapi_faker: Faker,
+    _uapi_settings: Settings,
+    _uapi_preconditions: Preconditions,
+    _uapi_ringing_lock: RoleLock,
 ) -> Iterator[CallProvisioner]:
     """Makes calls in the states the contract tests act on and hangs them all up afterwards.
 
-    ``uapi_calls.make("on_call" | "on_call_internal" | "ringing" | "on_hold")`` returns a
-    ``Call`` (id, view id, body) or skips the test with the step that failed. Only documented
-    requests are used: make a call, OnHold (D29), GET, and DELETE (D28) at teardown.
+    ``uapi_calls.make("on_call" | "on_call_internal" | "ringing" | "on_hold" | ...)`` returns a
+    ``Call`` (id, view id, body) once the target shows it in that state (within
+    ``--uapi-settle``), or skips the test with the step that failed. Only documented requests are
+    used: make a call, OnHold (D29), GET, and DELETE (D28) at teardown.
     """
     from .checking.provision import CallProvisioner
 
-    provisioner = CallProvisioner(uapi_client, uapi_target, uapi_contract, uapi_faker)
+    provisioner = CallProvisioner(
+        uapi_client,
+        uapi_target,
+        uapi_contract,
+        uapi_faker,
+        settle=_uapi_settings.settle,
+        preconditions=_uapi_preconditions,
+        ringing_lock=_uapi_ringing_lock,
+    )
     yield provisioner
     provisioner.hang_up_all()

@@ -1,5 +1,5 @@
-"""pytest-xdist integration, in one place: which process this is, and what the controller hands
-its workers.
+"""pytest-xdist integration, in one place: which process this is, what the controller hands its
+workers, and the locks that keep workers sharing one target out of each other's way.
 
 Under xdist one controller schedules tests over N worker processes, each of which configures
 itself from scratch. Values the whole run must share (the seed that reproduces it, the day that
@@ -9,9 +9,17 @@ expectation dates are judged by) are put in each worker's ``workerinput`` by the
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
+
+try:  # POSIX only: elsewhere the roles are not locked (run a shared target serially there)
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - Windows
+    _fcntl = None  # type: ignore[assignment]
 
 _SHARED = pytest.StashKey[dict[str, Any]]()
 
@@ -66,3 +74,62 @@ def install(config: pytest.Config) -> None:
     """Register the hook that passes shared values on; once, in the controller, with xdist."""
     if _xdist_active(config) and not is_worker(config):
         config.pluginmanager.register(_NodeHooks(config), "uapi-xdist")
+
+
+class RoleLock:
+    """A readers-writer lock on one role of the target, shared by every process on this machine.
+
+    Under xdist, workers act on the same extensions of one target at once. Most tests only look
+    at the calls they made, but a bulk action acts on *every* call of an extension, and needs it
+    to itself: its test takes the lock ``exclusive``, while each test that puts a call on that
+    extension holds it ``shared`` until the call is hung up. Writers go first (a gate lock that
+    new readers pass through), so a bulk test waits for the tests already running, not for every
+    test of the run. ``flock`` locks belong to open files, so they are released if a process
+    dies; the lock files live in the system's temporary directory, named after the target and
+    the extension, which also keeps two runs on one machine against one target apart.
+    """
+
+    def __init__(self, key: str, directory: Path | None = None) -> None:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        folder = directory or Path(tempfile.gettempdir()) / "pytest-uapi-locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._gate = folder / f"{digest}.gate"
+        self._main = folder / f"{digest}.lock"
+        self._held: list[IO[bytes]] = []
+        self.exclusive_held = False
+
+    @property
+    def held(self) -> bool:
+        return bool(self._held)
+
+    def _flock(self, path: Path, mode: int) -> IO[bytes]:
+        handle = path.open("ab")
+        if _fcntl is not None:
+            _fcntl.flock(handle.fileno(), mode)
+        return handle
+
+    def acquire_shared(self) -> None:
+        """Hold the role shared (a no-op when this process already holds it in any way)."""
+        if self._held or _fcntl is None:
+            return
+        gate = self._flock(self._gate, _fcntl.LOCK_SH)
+        try:
+            self._held.append(self._flock(self._main, _fcntl.LOCK_SH))
+        finally:
+            gate.close()  # closing the file releases its flock
+
+    def acquire_exclusive(self) -> None:
+        """Hold the role alone; the caller must not hold it shared (that would wait on itself)."""
+        if _fcntl is None:
+            return
+        if self._held:
+            raise RuntimeError("RoleLock: release the shared hold before taking it exclusive")
+        self._held.append(self._flock(self._gate, _fcntl.LOCK_EX))
+        self._held.append(self._flock(self._main, _fcntl.LOCK_EX))
+        self.exclusive_held = True
+
+    def release(self) -> None:
+        for handle in reversed(self._held):
+            handle.close()
+        self._held.clear()
+        self.exclusive_held = False

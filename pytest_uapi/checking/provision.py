@@ -2,31 +2,38 @@
 only (make a call, D29 OnHold, GET), and hangs up every call it made (D28).
 
 A precondition the target does not let us reach is a skip naming the step, never a pass: the
-requirement behind the test is then "not tested".
+requirement behind the test is then "not tested" (``preconditions``). A target may settle a
+moment after it accepted a request (D31): every wait here polls, quickly at first, up to the
+settle bound (``--uapi-settle``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pytest
-
+from .preconditions import Preconditions
 from .request_spec import RequestSpec, build, fill
 
 if TYPE_CHECKING:
     from faker import Faker
 
     from ..contract import Contract
+    from ..parallel import RoleLock
     from ..settings.target import Target
     from ..transport.client import UapiClient
     from ..transport.exchange import Exchange
 
-# How long a target may take to reach a state after the request that causes it.
-SETTLE_SECONDS = 5.0
-SETTLE_INTERVAL = 0.05
+T = TypeVar("T")
+
+DEFAULT_SETTLE = 5.0
+"""Seconds a target may take to reach a state, or show an effect, after the request (D31)."""
+# Polls come quickly at first (an effect is usually there at once, or within a round trip) and
+# then every quarter second, so a slow target costs few requests and a fast one no waiting.
+_POLL_INTERVALS = (0.01, 0.02, 0.05, 0.1, 0.15)
+_POLL_INTERVAL = 0.25
 
 # The make-call request for each state: which role is called (D-dataset: the public number and
 # the colleague answer at once, the ringing terminal never does).
@@ -35,14 +42,16 @@ _CALLEE = {
     "on_call_internal": "colleague",
     "ringing": "ringing",
     "on_hold": "public",
+    "on_hold_internal": "colleague",
 }
+STATES = tuple(_CALLEE)
+"""The states ``make`` brings a call to."""
 
 
-def skip_precondition(step: str, exchange: Exchange | None = None) -> NoReturn:
-    received = ""
-    if exchange is not None and exchange.response is not None:
-        received = f" (answered {exchange.response.status_code})"
-    pytest.skip(f"precondition not met: {step}{received}")
+def poll_intervals() -> Iterator[float]:
+    yield from _POLL_INTERVALS
+    while True:
+        yield _POLL_INTERVAL
 
 
 def status_text(view: Mapping[str, Any]) -> str:
@@ -77,16 +86,32 @@ def documented_view(call: Mapping[str, Any]) -> Any:
     server is never failed for reporting more than the documents ask.
     """
     views = call.get("phoneCallView")
+    documented = [
+        {
+            "id": v.get("id"),
+            "source": v.get("source"),
+            "destination": v.get("destination"),
+            # D23: "5" and 5 are one status; D24: an absent onHold and a null one are one state
+            "status": None if v.get("status") is None else str(v.get("status")),
+            "onHold": bool(v.get("onHold")),
+            "callerId": v.get("callerId"),
+        }
+        if isinstance(v, dict)
+        else v
+        for v in (views if isinstance(views, list) else [])
+    ]
     return {
         "id": call.get("id"),
         "nonce": call.get("nonce"),
-        "phoneCallView": [
-            {k: v.get(k) for k in ("id", "source", "destination", "status", "onHold", "callerId")}
-            if isinstance(v, dict)
-            else v
-            for v in (views if isinstance(views, list) else [])
-        ],
+        # Views in id order: a server may list them in any order from one read to the next.
+        "phoneCallView": sorted(
+            documented, key=lambda v: str(v.get("id") if isinstance(v, dict) else v)
+        ),
     }
+
+
+def _view_order(view: Any) -> str:
+    return str(view.get("id") if isinstance(view, dict) else view)
 
 
 @dataclass
@@ -103,12 +128,24 @@ class CallProvisioner:
     """Makes calls in a given state and cleans them up; see the ``uapi_calls`` fixture."""
 
     def __init__(
-        self, client: UapiClient, target: Target, contract: Contract, faker: Faker
+        self,
+        client: UapiClient,
+        target: Target,
+        contract: Contract,
+        faker: Faker,
+        *,
+        settle: float = DEFAULT_SETTLE,
+        preconditions: Preconditions | None = None,
+        ringing_lock: RoleLock | None = None,
     ) -> None:
         self.client = client
         self.target = target
         self.contract = contract
         self.faker = faker
+        self.settle = settle
+        self.preconditions = preconditions or Preconditions()
+        self.ringing_lock = ringing_lock
+        """Held shared while this test has calls on the ringing terminal (see ``RoleLock``)."""
         self.made: list[str] = []
         self._values = self._fresh_values()
 
@@ -147,6 +184,19 @@ class CallProvisioner:
             kwargs["json"] = spec.body
         return self.client.request(spec.method, spec.path, **kwargs)
 
+    def wait_for(self, read: Callable[[], T | None], reached: Callable[[T], bool]) -> T | None:
+        """Read until ``reached`` holds, up to the settle bound; the last reading either way
+        (None when there was nothing to read)."""
+        deadline = time.monotonic() + self.settle
+        for interval in poll_intervals():
+            value = read()
+            if value is not None and reached(value):
+                return value
+            if time.monotonic() + interval > deadline:
+                return value
+            time.sleep(interval)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     # -- reading state ------------------------------------------------------------------------
 
     def call_path(self, call_id: str) -> str:
@@ -175,8 +225,8 @@ class CallProvisioner:
         except ValueError:
             return None
 
-    def list_ids(self, extension: str) -> list[str] | None:
-        """Ids of the calls the List request shows for ``extension``; None if it fails."""
+    def list_entries(self, extension: str) -> list[dict[str, Any]] | None:
+        """The PhoneCalls the List request shows for ``extension``; None if it fails."""
         path = self.contract.support.list_path.format(
             userId=self.target.user_id, extension=extension
         )
@@ -189,63 +239,106 @@ class CallProvisioner:
         except ValueError:
             return None
         if isinstance(body, dict) and isinstance(body.get("entry"), list):
-            return [str(e.get("id")) for e in body["entry"] if isinstance(e, dict)]
+            return [e for e in body["entry"] if isinstance(e, dict)]
         return None
+
+    def list_ids(self, extension: str) -> list[str] | None:
+        """Ids of the calls the List request shows for ``extension``; None if it fails."""
+        entries = self.list_entries(extension)
+        return None if entries is None else [str(e.get("id")) for e in entries]
 
     # -- making calls ---------------------------------------------------------------------------
 
     def make(self, state: str) -> Call:
-        """A new call in ``state`` (on_call, on_call_internal, ringing, on_hold), or a skip."""
-        callee = self.target.roles()[_CALLEE[state]]
+        """A new call in ``state`` (one of ``STATES``), or a skip naming the step that failed."""
+        key = f"make {state}"
+        self.preconditions.check(key)
+        role = _CALLEE[state]
+        if role == "ringing" and self.ringing_lock is not None:
+            self.ringing_lock.acquire_shared()  # held until this test's calls are hung up
+        callee = self.target.roles()[role]
         spec = build(self.contract.operations["MakeCall"], self.values())
         spec = spec.changed("body.phoneCallView.0.destination", [callee])
         exchange = self.send(spec)
         call_id = self.adopt(exchange)
         if call_id is None:
-            skip_precondition(f"making a call for state {state!r} failed", exchange)
+            self.preconditions.fail(key, f"making a call for state {state!r} failed", exchange)
         statuses = self.contract.support.view_status
         wanted = statuses["ringing" if state == "ringing" else "on_call"]
-        call = self._settle(call_id, state, lambda v: status_text(v) == wanted)
-        if state == "on_hold":
+        call = self._settle(call_id, state, key, lambda v: status_text(v) == wanted)
+        if state.startswith("on_hold"):
             body = fill(dict(self.contract.support.onhold_body), self.values(call))
             onhold = self.client.request("PUT", self.call_path(call.id), json=body)
             if not onhold.accepted:
-                skip_precondition("putting the call on hold (D29) failed", onhold)
-            call = self._settle(call.id, state, lambda v: bool(v.get("onHold")))
+                self.preconditions.fail(key, "putting the call on hold (D29) failed", onhold)
+            call = self._settle(call.id, state, key, lambda v: bool(v.get("onHold")))
         return call
+
+    @staticmethod
+    def adopted(exchange: Exchange) -> list[str]:
+        """The ids of the calls a make-call answer acknowledges (none unless it is a 2xx)."""
+        if not exchange.accepted:
+            return []
+        body = exchange.json()
+        acks = body if isinstance(body, list) else [body]
+        return [str(a["id"]) for a in acks if isinstance(a, dict) and "id" in a]
 
     def adopt(self, exchange: Exchange) -> str | None:
         """Remember every call a make-call answer created (for hang-up); the first one's id."""
-        response = exchange.response
-        if response is None or not 200 <= response.status_code < 300:
-            return None
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        acks = body if isinstance(body, list) else [body]
-        ids = [str(a["id"]) for a in acks if isinstance(a, dict) and "id" in a]
+        ids = [i for i in self.adopted(exchange) if i not in self.made]
         self.made.extend(ids)
         for call_id in ids:  # session-wide too: hung up even if this test's teardown never runs
             self.client.session.live.add(self.client, call_id, self.call_path(call_id))
-        return ids[0] if ids else None
+        first = self.adopted(exchange)
+        return first[0] if first else None
 
-    def _settle(self, call_id: str, state: str, reached: Any) -> Call:
+    def _settle(
+        self, call_id: str, state: str, key: str, reached: Callable[[Mapping[str, Any]], bool]
+    ) -> Call:
         """Poll the call (bounded) until one of its views is in the wanted state."""
-        deadline = time.monotonic() + SETTLE_SECONDS
-        while True:
-            body = self.read_call(call_id)
-            views = body.get("phoneCallView") if body else None
-            if isinstance(views, list):
-                for view in views:
-                    if isinstance(view, dict) and reached(view):
-                        return Call(call_id, state, str(view.get("id")), body or {})
-            if time.monotonic() > deadline:
-                skip_precondition(
-                    f"the call did not reach state {state!r} within {SETTLE_SECONDS:g}s",
-                    self.client.last,
-                )
-            time.sleep(SETTLE_INTERVAL)
+
+        def view_in_state(body: dict[str, Any]) -> bool:
+            return _view_where(body, reached) is not None
+
+        body = self.wait_for(lambda: self.read_call(call_id), view_in_state)
+        view = _view_where(body or {}, reached)
+        if body is None or view is None:
+            self.preconditions.fail(
+                key,
+                f"the call did not reach state {state!r} within {self.settle:g}s",
+                self.client.last,
+            )
+        return Call(call_id, state, str(view.get("id")), body)
+
+    def gone_call(self) -> str:
+        """The id of a call that was made and hung up: a call that no longer exists (D7, D32)."""
+        call = self.make("on_call")
+        exchange = self.hang_up(call.id)
+        if not exchange.accepted:
+            self.preconditions.fail("hang up", "hanging up a call (D28) failed", exchange)
+        return call.id
+
+    def share_ringing(self) -> None:
+        """Hold the ringing terminal shared (until ``hang_up_all``) for calls made there other
+        than through ``make``, such as a sequence's."""
+        if self.ringing_lock is not None:
+            self.ringing_lock.acquire_shared()
+
+    def exclusive_ringing(self) -> None:
+        """Take the ringing terminal to this test alone (until ``hang_up_all``): for checks of
+        every call of that extension (the bulk forms, D16), which another worker's call there
+        would disturb. Call it before making any call."""
+        if self.ringing_lock is not None:
+            self.ringing_lock.release()
+            self.ringing_lock.acquire_exclusive()
+
+    def hang_up(self, call_id: str) -> Exchange:
+        """Hang up one call now (D28); it is no longer hung up at teardown."""
+        exchange = self.client.request("DELETE", self.call_path(call_id))
+        if exchange.accepted and call_id in self.made:
+            self.made.remove(call_id)
+            self.client.session.live.discard(call_id)
+        return exchange
 
     def hang_up_all(self) -> list[str]:
         """Hang up every call this test made (D28); returns the ids that would not hang up."""
@@ -264,4 +357,16 @@ class CallProvisioner:
             else:
                 live.discard(call_id)
         self.made.clear()
+        if self.ringing_lock is not None:
+            self.ringing_lock.release()
         return stuck
+
+
+def _view_where(
+    body: Mapping[str, Any], reached: Callable[[Mapping[str, Any]], bool]
+) -> Mapping[str, Any] | None:
+    views = body.get("phoneCallView")
+    for view in views if isinstance(views, list) else []:
+        if isinstance(view, dict) and reached(view):
+            return view
+    return None

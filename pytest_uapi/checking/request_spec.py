@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..contract import Operation
+from ..contract.model import REMOVE
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-REMOVE = object()
-"""A change value meaning: leave the field out of the request."""
+
+__all__ = ["REMOVE", "RequestSpec", "build", "fill"]
 
 
 def fill(value: Any, values: Mapping[str, Any]) -> Any:

@@ -13,6 +13,9 @@ import pytest
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_RESPONSE = 1024 * 1024
+DEFAULT_SETTLE = 5.0
+DEFAULT_SEQUENCES = 8
+DEFAULT_SEQUENCE_STEPS = 12
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,23 @@ OPTIONS: tuple[Option, ...] = (
         "timeout",
         f"seconds for each whole exchange, to the answer's last byte (default {DEFAULT_TIMEOUT:g})",
         "SECONDS",
+    ),
+    Option(
+        "settle",
+        "seconds a call may take to ring, answer or show an action's effect after the request "
+        f"that causes it (D31; default {DEFAULT_SETTLE:g})",
+        "SECONDS",
+    ),
+    Option(
+        "sequences",
+        "how many random sequences of requests test_sequences runs, judged by the reference "
+        f"model (default {DEFAULT_SEQUENCES}; a soak: 500)",
+        "N",
+    ),
+    Option(
+        "sequence-steps",
+        f"requests in each of those sequences (default {DEFAULT_SEQUENCE_STEPS})",
+        "N",
     ),
     Option(
         "max-response",

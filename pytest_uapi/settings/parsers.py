@@ -75,6 +75,26 @@ def parse_timeout(value: str) -> float:
     return seconds
 
 
+def parse_settle(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"settle {value!r} is not a number of seconds >= 0; pass e.g. 5")
+    return seconds
+
+
+def parse_count(value: str) -> int:
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = 0
+    if count <= 0:
+        raise ValueError(f"{value!r} is not a whole number > 0; pass e.g. 8")
+    return count
+
+
 def parse_seed(value: str) -> int | Literal["last"]:
     text = value.strip()
     if text.lower() == "last":

@@ -22,7 +22,15 @@ from typing import Literal, TypeVar
 import pytest
 
 from .. import parallel
-from .options import BY_NAME, DEFAULT_MAX_RESPONSE, DEFAULT_TIMEOUT, Option
+from .options import (
+    BY_NAME,
+    DEFAULT_MAX_RESPONSE,
+    DEFAULT_SEQUENCE_STEPS,
+    DEFAULT_SEQUENCES,
+    DEFAULT_SETTLE,
+    DEFAULT_TIMEOUT,
+    Option,
+)
 from .parsers import (
     EMBEDDED,
     EMBEDDED_HTTP,
@@ -30,9 +38,11 @@ from .parsers import (
     parse_bool,
     parse_client_id,
     parse_client_secret,
+    parse_count,
     parse_max_response,
     parse_requirements,
     parse_seed,
+    parse_settle,
     parse_timeout,
     parse_token,
     parse_url,
@@ -71,6 +81,12 @@ class Settings:
     fault: str | None = None
     """A named fault of the embedded reference server (embedded targets only)."""
     max_response: int = DEFAULT_MAX_RESPONSE
+    settle: float = DEFAULT_SETTLE
+    """Seconds a call or an effect may take to settle after the request (D31)."""
+    sequences: int = DEFAULT_SEQUENCES
+    """Random sequences test_sequences runs."""
+    sequence_steps: int = DEFAULT_SEQUENCE_STEPS
+    """Requests in each sequence."""
     preflight: bool = True
     client_id: str | None = None
     """OAuth 2.0 client credentials: the token is fetched from the target (``token`` is "")."""
@@ -127,6 +143,12 @@ class Settings:
             item(f"seed {self.seed}", "seed"),
             item(f"timeout {self.timeout:g}s", "timeout"),
         ]
+        if self.sources.get("sequences", "default") != "default":
+            parts.append(item(f"{self.sequences} sequences", "sequences"))
+        if self.sources.get("sequence-steps", "default") != "default":
+            parts.append(item(f"{self.sequence_steps} steps a sequence", "sequence-steps"))
+        if self.sources.get("settle", "default") != "default":
+            parts.append(item(f"settle {self.settle:g}s", "settle"))
         if self.sources.get("max-response", "default") != "default":
             parts.append(item(f"max answer {self.max_response} bytes", "max-response"))
         if not self.preflight:
@@ -241,6 +263,9 @@ def resolve(config: pytest.Config) -> Settings | None:
     strict = r.flag("strict")
     timeout = r.parsed("timeout", parse_timeout, DEFAULT_TIMEOUT)
     max_response = r.parsed("max-response", parse_max_response, DEFAULT_MAX_RESPONSE)
+    settle = r.parsed("settle", parse_settle, DEFAULT_SETTLE)
+    sequences = r.parsed("sequences", parse_count, DEFAULT_SEQUENCES)
+    sequence_steps = r.parsed("sequence-steps", parse_count, DEFAULT_SEQUENCE_STEPS)
     preflight = not r.flag("no-preflight")
     rebase_links = r.flag("rebase-links")
     insecure = r.flag("insecure")
@@ -279,6 +304,9 @@ def resolve(config: pytest.Config) -> Settings | None:
         ca_bundle=ca_bundle,
         insecure=insecure,
         max_response=max_response,
+        settle=settle,
+        sequences=sequences,
+        sequence_steps=sequence_steps,
         preflight=preflight,
         client_id=client_id,
         client_secret=client_secret,

@@ -27,13 +27,17 @@ ROLE_KEYS = (
     "caller_short",
     "ringing",
     "colleague",
+    "colleague_short",
     "queue",
     "foreign",
     "public",
+    "second_public",
     "unknown_user",
     "unknown_extension",
 )
-OPTIONAL_KEYS = ("token", "caller_short", "second_user_id", "second_token")
+# Short forms are derived from the extended ones unless a profile spells them out.
+SHORT_FORMS = {"caller_short": "caller", "colleague_short": "colleague"}
+OPTIONAL_KEYS = ("token", *SHORT_FORMS, "second_user_id", "second_token")
 KEYS = (*ROLE_KEYS, "token", "second_user_id", "second_token")
 
 
@@ -50,9 +54,11 @@ class Target:
     caller_short: str
     ringing: str
     colleague: str
+    colleague_short: str
     queue: str
     foreign: str
     public: str
+    second_public: str
     unknown_user: str
     unknown_extension: str
     token: str | None = field(default=None, repr=False)
@@ -125,11 +131,12 @@ def load_profile_file(path: Path) -> dict[str, str]:
 
 
 def build_target(overrides: Mapping[str, str], source: str = REFERENCE) -> Target:
-    """The reference profile with ``overrides`` applied; ``caller_short`` follows ``caller``."""
+    """The reference profile with ``overrides`` applied; short forms follow their extensions."""
     values = dict(reference_profile())
     values.update(overrides)
-    if "caller_short" not in overrides:
-        values["caller_short"] = values["caller"].split("*", 1)[-1]
+    for short, extended in SHORT_FORMS.items():
+        if short not in overrides:
+            values[short] = values[extended].split("*", 1)[-1]
     second_user = values.get("second_user_id") or None
     second_token = values.get("second_token") or None
     return Target(

@@ -1,5 +1,6 @@
-"""Every documented 400 code (D5-D20): one single-field fault (D26) per case; the exact status
-and code (profile-aware spellings, D7), the error body (D25), and nothing changed (D27)."""
+"""Every documented 400 code (D5-D20): one single-field fault (D26) per case, made on the valid
+request or on one valid form of it; the exact status and code (profile-aware spellings, D7), the
+error body (D25), and nothing changed (D27). And hanging up a call that does not exist (D32)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import pytest
 from pytest_uapi.checking import checks
 from pytest_uapi.checking.provision import CallProvisioner
 from pytest_uapi.contract import Profile, Requirement
-from pytest_uapi.suites._support import CONTRACT, cause_change, expect_rejection, param
+from pytest_uapi.suites._support import CONTRACT, expect_rejection, param
+
+ERROR_BODY = CONTRACT.requirement("errors.body").id
+NO_SIDE_EFFECTS = CONTRACT.requirement("errors.no_side_effects").id
 
 CASES = [
     param(
@@ -16,7 +20,7 @@ CASES = [
         operation,
         cause.name,
         id=f"{operation}-{requirement.code}-{cause.name}",
-        requirements=(requirement.id, checks.ERROR_BODY, checks.NO_SIDE_EFFECTS),
+        requirements=(requirement.id, ERROR_BODY, NO_SIDE_EFFECTS),
     )
     for requirement in CONTRACT.by_category("error")
     if requirement.code
@@ -33,11 +37,35 @@ def test_error_code(
     uapi_calls: CallProvisioner,
     uapi_profile: Profile,
 ) -> None:
+    fault = requirement.cause(cause)
+    extra = {"gone_call_id": uapi_calls.gone_call()} if fault.needs == "gone_call" else {}
     expect_rejection(
         uapi_calls,
         operation,
-        cause_change(requirement, cause),
+        fault.changes,
         (400,),
         requirement.accepted_codes(uapi_profile.name),
         requirement.id,
+        extra=extra,
     )
+
+
+_UNKNOWN = CONTRACT.requirement("hangup.unknown_call")
+
+
+@pytest.mark.parametrize(
+    ("requirement", "case"),
+    [
+        param(_UNKNOWN, case, id=f"DELETE-{case}", requirements=(_UNKNOWN.id, ERROR_BODY))
+        for case in ("never-existed", "hung-up")
+    ],
+)
+def test_hang_up_a_call_that_does_not_exist(
+    requirement: Requirement, case: str, uapi_calls: CallProvisioner
+) -> None:
+    call_id = "0000unknown0000call" if case == "never-existed" else uapi_calls.gone_call()
+    exchange = uapi_calls.hang_up(call_id)
+    statuses = CONTRACT.support.gone_statuses
+    checks.status(exchange, statuses, requirement.id, title="Wrong status for a call that is gone")
+    if exchange.status >= 400:
+        checks.error_answer(exchange, statuses, (CONTRACT.support.gone_code,), requirement.id)

@@ -1,36 +1,35 @@
 """The 202-then-list flow (D15, D20-D24): the acknowledgement validates and names the call, its
-self link answers 200 with that PhoneCall, and the action's effect is visible there."""
+self link answers 200 with that PhoneCall, the action's effect is visible there, the List shows
+calls in every state, the bulk forms act on every call (D16), and a hung-up call is gone (D28)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pytest_uapi.checking import checks
-from pytest_uapi.checking.provision import (
-    CallProvisioner,
-    extract_call,
-    self_link,
-    skip_precondition,
-    status_text,
-)
-from pytest_uapi.contract import Profile
-from pytest_uapi.contract.schemas import ack_schema, self_schema
+from pytest_uapi.checking.preconditions import skip_precondition
+from pytest_uapi.checking.provision import CallProvisioner
+from pytest_uapi.contract import Profile, Requirement
 from pytest_uapi.suites._support import (
     CONTRACT,
     OPERATIONS,
-    Performed,
-    numbers_in,
+    acknowledgements,
+    check_effect,
+    check_self_link,
     param,
     perform,
+    prepare,
     require_accepted,
     requirement_for,
-    same_number,
+    success_statuses,
     takes_part,
-    wait_for,
 )
-from pytest_uapi.transport.exchange import CheckFailure, Exchange
+from pytest_uapi.transport.exchange import CheckFailure
+
+JSON_BODY = CONTRACT.requirement("response.json").id
 
 
 def _params(suffix: str, *more: str) -> list[Any]:
@@ -39,33 +38,15 @@ def _params(suffix: str, *more: str) -> list[Any]:
     ]
 
 
-def _acks(performed: Performed, operation: str, requirement: str) -> list[Any]:
-    """The acknowledgements in the answer: an array for making calls (D20), else one object."""
-    body = checks.json_body(performed.exchange)
-    if CONTRACT.operations[operation].is_action:
-        return [body]
-    checks.require(
-        isinstance(body, list) and len(body) >= 1,
-        CheckFailure(
-            title="Make-call answer is not an array of acknowledgements",
-            expected="a JSON array with one acknowledgement per call",
-            received=type(body).__name__ if not isinstance(body, list) else "an empty array",
-            requirements=(requirement,),
-            exchange=performed.exchange,
-        ),
-    )
-    return list(body)
-
-
-@pytest.mark.parametrize("operation", _params("ack", checks.JSON_BODY))
+@pytest.mark.parametrize("operation", _params("ack", JSON_BODY))
 def test_acknowledgement(
     operation: str, uapi_calls: CallProvisioner, uapi_profile: Profile
 ) -> None:
     requirement = requirement_for("ack", operation).id
     performed = perform(uapi_calls, operation)
-    require_accepted(performed, operation)
-    name = ack_schema(uapi_profile.name, performed.status, uapi_profile.full_phonecall_in_200)
-    for ack in _acks(performed, operation, requirement):
+    require_accepted(performed)
+    name = uapi_profile.ack_schema_for(performed.status)
+    for ack in acknowledgements(performed, requirement):
         checks.schema(ack, name, requirement, performed.exchange, "Malformed acknowledgement")
         if performed.call is not None:
             checks.require(
@@ -80,110 +61,129 @@ def test_acknowledgement(
             )
 
 
-def _follow(uapi_calls: CallProvisioner, ack: dict[str, Any]) -> tuple[Exchange, str] | None:
-    link = self_link(ack)
-    if link is None:
-        return None
-    return uapi_calls.client.request("GET", link), link
-
-
-@pytest.mark.parametrize("operation", _params("self_link", checks.JSON_BODY))
+@pytest.mark.parametrize("operation", _params("self_link", JSON_BODY))
 def test_self_link(operation: str, uapi_calls: CallProvisioner, uapi_profile: Profile) -> None:
-    requirement = requirement_for("self_link", operation).id
     performed = perform(uapi_calls, operation)
-    require_accepted(performed, operation)
-    acks = _acks(performed, operation, requirement_for("ack", operation).id)
-    ack = acks[0] if isinstance(acks[0], dict) else {}
-    call_id = ack.get("id")
-    if not isinstance(call_id, str):
-        skip_precondition("the acknowledgement names no call id (see test_acknowledgement)")
-    followed = _follow(uapi_calls, ack)
-    if followed is None:
-        if "phoneCallView" in ack and uapi_profile.full_phonecall_in_200:
-            # D15: a 200 may carry the whole PhoneCall; it is then its own answer to check.
-            checks.schema(ack, "phonecall", requirement, performed.exchange, "Malformed PhoneCall")
-            return
-        skip_precondition("the acknowledgement has no self link (see test_acknowledgement)")
-    exchange, link = followed
-    checks.status(exchange, (200,), requirement, title="Self link does not answer 200")
-    body = checks.json_body(exchange)
-    checks.schema(
-        body,
-        self_schema(uapi_profile.name),
-        requirement,
-        exchange,
-        "Malformed PhoneCall from the self link",
-    )
-    checks.require(
-        extract_call(body, call_id) is not None,
-        CheckFailure(
-            title="Self link does not show the acknowledged call",
-            expected=f"the PhoneCall {call_id!r}",
-            received=f"a body without it (GET {link})",
-            requirements=(requirement,),
-            exchange=exchange,
-        ),
-    )
+    require_accepted(performed)
+    check_self_link(uapi_calls, uapi_profile, performed, requirement_for("self_link", operation).id)
 
 
 @pytest.mark.parametrize("operation", _params("effect"))
 def test_effect(operation: str, uapi_calls: CallProvisioner) -> None:
-    requirement = requirement_for("effect", operation).id
-    op = CONTRACT.operations[operation]
     performed = perform(uapi_calls, operation)
-    require_accepted(performed, operation)
-    call_id = performed.call.id if performed.call else uapi_calls.adopt(performed.exchange)
-    if call_id is None:
-        skip_precondition("the make-call answer names no call id (see test_acknowledgement)")
-    body = performed.spec.body
-    read = lambda: uapi_calls.read_call(call_id)  # noqa: E731
-    if op.effect == "send_call_to_visible":
-        target = str(body["sendCallTo"])
-        if performed.call is not None and takes_part(target, performed.call.body):
-            skip_precondition(f"{target} already took part in the call before {operation}")
-        seen = wait_for(read, lambda call: takes_part(target, call))
-        ok = seen is not None and takes_part(target, seen)
-        expected = f"{target} in a view's source or destination"
-    elif op.effect == "off_hold":
-        view_id = performed.call.view_id if performed.call else ""
-        on_call = CONTRACT.support.view_status["on_call"]
+    require_accepted(performed)
+    check_effect(uapi_calls, performed, requirement_for("effect", operation).id)
 
-        def off_hold(call: dict[str, Any]) -> bool:
-            views = [v for v in call.get("phoneCallView", []) if isinstance(v, dict)]
-            return any(
-                str(v.get("id")) == view_id
-                and v.get("onHold") is None
-                and status_text(v) == on_call
-                for v in views
-            )
 
-        seen = wait_for(read, off_hold)
-        ok = seen is not None and off_hold(seen)
-        expected = f"view {view_id!r} without onHold and with status {on_call}"
-    else:  # call_made
-        view = body["phoneCallView"][0]
+_LIST = CONTRACT.requirement("list.states")
 
-        def made(call: dict[str, Any]) -> bool:
-            numbers = numbers_in(call)
-            return (
-                all(any(same_number(d, n) for n in numbers) for d in view["destination"])
-                and any(any(same_number(s, n) for n in numbers) for s in view["source"])
-                and call.get("nonce") == body["nonce"]
-            )
 
-        seen = wait_for(read, made)
-        ok = seen is not None and made(seen)
-        expected = (
-            f"destination {view['destination']}, one of source {view['source']} "
-            f"and nonce {body['nonce']!r}"
+@pytest.mark.parametrize("requirement", [param(_LIST, id="List", requirements=(_LIST.id,))])
+def test_list_shows_every_state(requirement: Requirement, uapi_calls: CallProvisioner) -> None:
+    """Every call the suite can make, in each state it can bring one to, is listed (D22)."""
+    target = uapi_calls.target
+    made = {state: uapi_calls.make(state) for state in ("on_call", "ringing", "on_hold")}
+    where = {target.caller: made, target.ringing: {"ringing": made["ringing"]}}
+    for extension, expected in where.items():
+        wanted = {call.id for call in expected.values()}
+        seen = _listed(uapi_calls, extension, wanted)
+        missing = sorted(
+            f"{call.id} ({state})"
+            for state, call in expected.items()
+            if seen is None or call.id not in seen
         )
+        checks.require(
+            not missing,
+            CheckFailure(
+                title="The List leaves calls out",
+                expected=f"the List of {extension} to show {', '.join(sorted(wanted))}",
+                received=f"no {', '.join(missing)}" if seen is not None else "no List",
+                requirements=(requirement.id,),
+                exchange=uapi_calls.client.last,
+            ),
+        )
+
+
+def _listed(calls: CallProvisioner, extension: str, wanted: set[str]) -> list[str] | None:
+    """The List of ``extension`` once it shows ``wanted`` (or as it is when the bound ends)."""
+    found: list[str] | None = calls.wait_for(
+        lambda: calls.list_ids(extension), lambda ids: wanted <= set(ids)
+    )
+    return found
+
+
+def _read_until(
+    calls: CallProvisioner, call_id: str, reached: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    """The call once ``reached`` holds (or as it is when the bound ends)."""
+    found: dict[str, Any] | None = calls.wait_for(lambda: calls.read_call(call_id), reached)
+    return found
+
+
+_BULK = [r for r in CONTRACT.by_category("flow") if r.bulk]
+
+
+@pytest.mark.parametrize(
+    ("requirement", "operation"),
+    [param(r, op, id=op, requirements=(r.id,)) for r in _BULK for op in r.operations],
+)
+def test_bulk_with_calls(
+    requirement: Requirement, operation: str, uapi_calls: CallProvisioner, uapi_profile: Profile
+) -> None:
+    """D16: the bulk form acts on every call of the extension (two ringing calls here)."""
+    extension = uapi_calls.target.ringing
+    uapi_calls.exclusive_ringing()  # no other test's call there while every call is acted on
+    ours = [uapi_calls.make("ringing"), uapi_calls.make("ringing")]
+    ids = uapi_calls.list_ids(extension) or []
+    if set(ids) - {call.id for call in ours}:
+        skip_precondition(f"{extension} has calls of another client; the bulk check needs ours")
+    _, spec = prepare(uapi_calls, operation, {"path.extension": extension}, bulk=True)
+    exchange = uapi_calls.send(spec)
+    checks.status(
+        exchange,
+        success_statuses(operation, uapi_profile),
+        requirement.id,
+        title="Bulk action on an extension with calls not accepted",
+    )
+    target = str(spec.body["sendCallTo"])
+    for call in ours:
+        seen = _read_until(uapi_calls, call.id, lambda b: takes_part(target, b))
+        checks.require(
+            seen is not None and takes_part(target, seen),
+            CheckFailure(
+                title="A call of the extension was not transferred",
+                expected=f"{target} in call {call.id} (one of {len(ours)} calls of {extension})",
+                received=f"the call as listed: {seen!r}" if seen else "no call to read",
+                requirements=(requirement.id,),
+                exchange=uapi_calls.client.last,
+            ),
+        )
+
+
+_HANGUP = CONTRACT.requirement("hangup.success")
+_GONE = CONTRACT.requirement("hangup.effect")
+
+
+@pytest.mark.parametrize(
+    "requirement", [param(_HANGUP, id="DELETE", requirements=(_HANGUP.id, _GONE.id))]
+)
+def test_hang_up(
+    requirement: Requirement, uapi_calls: CallProvisioner, uapi_profile: Profile
+) -> None:
+    call = uapi_calls.make("on_call")
+    exchange = uapi_calls.hang_up(call.id)
+    checks.status(
+        exchange, uapi_profile.hangup_statuses, _HANGUP.id, title="Wrong status for a hang-up"
+    )
+    caller = uapi_calls.target.caller
+    seen = uapi_calls.wait_for(lambda: uapi_calls.list_ids(caller), lambda ids: call.id not in ids)
     checks.require(
-        ok,
+        seen is not None and call.id not in seen,
         CheckFailure(
-            title="Effect not visible",
-            expected=expected,
-            received=f"the call as listed: {seen!r}" if seen is not None else "no call to read",
-            requirements=(requirement,),
+            title="A hung-up call is still listed",
+            expected=f"no call {call.id} in the List of {caller}",
+            received="it is listed" if seen is not None else "no List",
+            requirements=(_GONE.id,),
             exchange=uapi_calls.client.last,
         ),
     )

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from pytest_uapi.checking import checks
 from pytest_uapi.checking.provision import CallProvisioner
-from pytest_uapi.checking.request_spec import REMOVE
+from pytest_uapi.contract.model import REMOVE
 from pytest_uapi.suites._support import (
     ACTIONS,
     CONTRACT,
@@ -39,7 +38,12 @@ def _body_fields(operation: str) -> dict[str, str]:
     return fields
 
 
-_ROBUST = ("robustness.wrong_type", checks.ERROR_BODY, checks.NO_SIDE_EFFECTS)
+ERROR_BODY = CONTRACT.requirement("errors.body").id
+NO_SIDE_EFFECTS = CONTRACT.requirement("errors.no_side_effects").id
+_WRONG_TYPE = CONTRACT.requirement("robustness.wrong_type").id
+_MALFORMED = CONTRACT.requirement("robustness.malformed_json").id
+_MISSING_ACTION = CONTRACT.requirement("robustness.missing_action").id
+_ROBUST = (_WRONG_TYPE, ERROR_BODY, NO_SIDE_EFFECTS)
 WRONG_TYPES = [
     param(op, field, kind, id=f"{op}-{field.rsplit('.', 1)[-1]}-{kind}", requirements=_ROBUST)
     for op in OPERATIONS
@@ -51,7 +55,7 @@ WRONG_TYPES = [
 @pytest.mark.parametrize(("operation", "field", "kind"), WRONG_TYPES)
 def test_wrong_type(operation: str, field: str, kind: str, uapi_calls: CallProvisioner) -> None:
     value = _wrong_values(_body_fields(operation)[field])[kind]
-    expect_rejection(uapi_calls, operation, {field: value}, (400,), None, "robustness.wrong_type")
+    expect_rejection(uapi_calls, operation, {field: value}, (400,), None, _WRONG_TYPE)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +64,7 @@ def test_wrong_type(operation: str, field: str, kind: str, uapi_calls: CallProvi
         param(
             op,
             id=op,
-            requirements=("robustness.malformed_json", checks.ERROR_BODY, checks.NO_SIDE_EFFECTS),
+            requirements=(_MALFORMED, ERROR_BODY, NO_SIDE_EFFECTS),
         )
         for op in OPERATIONS
     ],
@@ -69,36 +73,51 @@ def test_malformed_json(operation: str, uapi_calls: CallProvisioner) -> None:
     # A valid body cut short: the most common way a client sends broken JSON.
     action = CONTRACT.operations[operation].body.get("action", "")
     truncated = f'{{"action": "{action}", "sendCallTo": "0003'.encode()
-    expect_rejection(
-        uapi_calls, operation, {}, (400,), None, "robustness.malformed_json", content=truncated
+    expect_rejection(uapi_calls, operation, {}, (400,), None, _MALFORMED, content=truncated)
+
+
+_UNKNOWN_ACTION = CONTRACT.requirement("robustness.unknown_action")
+_ACTION_REQS = (_UNKNOWN_ACTION.id, ERROR_BODY, NO_SIDE_EFFECTS)
+
+
+def _actions_for(value: str) -> tuple[str, ...]:
+    """A near miss of one documented action is tried on that action; anything else on all."""
+    near = tuple(
+        op
+        for op in ACTIONS
+        if value.strip().casefold() == str(CONTRACT.operations[op].body["action"]).casefold()
     )
+    return near or ACTIONS
 
 
-_ACTION_REQS = ("robustness.unknown_action", checks.ERROR_BODY, checks.NO_SIDE_EFFECTS)
+def _value_id(value: str) -> str:
+    return value.strip() + ("-padded" if value != value.strip() else "")
 
 
-@pytest.mark.parametrize(
-    "operation", [param(op, id=op, requirements=_ACTION_REQS) for op in ACTIONS]
-)
-def test_unknown_action(operation: str, uapi_calls: CallProvisioner) -> None:
+UNKNOWN_ACTIONS = [
+    param(
+        op,
+        value,
+        # The first value keeps the test ids of the first release.
+        id=op if value == _UNKNOWN_ACTION.values[0] else f"{op}-{_value_id(value)}",
+        requirements=_ACTION_REQS,
+    )
+    for value in _UNKNOWN_ACTION.values
+    for op in _actions_for(str(value))
+]
+
+
+@pytest.mark.parametrize(("operation", "value"), UNKNOWN_ACTIONS)
+def test_unknown_action(operation: str, value: str, uapi_calls: CallProvisioner) -> None:
+    """D17: an undocumented action, a near miss of a documented one included, is refused."""
     expect_rejection(
-        uapi_calls,
-        operation,
-        {"body.action": "Teleport"},
-        (400,),
-        None,
-        "robustness.unknown_action",
+        uapi_calls, operation, {"body.action": value}, (400,), None, _UNKNOWN_ACTION.id
     )
 
 
 @pytest.mark.parametrize(
     "operation",
-    [
-        param(op, id=op, requirements=("robustness.missing_action", *_ACTION_REQS[1:]))
-        for op in ACTIONS
-    ],
+    [param(op, id=op, requirements=(_MISSING_ACTION, *_ACTION_REQS[1:])) for op in ACTIONS],
 )
 def test_missing_action(operation: str, uapi_calls: CallProvisioner) -> None:
-    expect_rejection(
-        uapi_calls, operation, {"body.action": REMOVE}, (400,), None, "robustness.missing_action"
-    )
+    expect_rejection(uapi_calls, operation, {"body.action": REMOVE}, (400,), None, _MISSING_ACTION)

@@ -66,6 +66,7 @@ class Req:
 
     def __init__(self, operation: Operation, call_id: str = "", *, bulk: bool = False) -> None:
         values = {**VALUES, "call_id": call_id}
+        self.values = values
         self.method = operation.method
         self.template = operation.bulk_path if bulk and operation.bulk_path else operation.path
         self.path_params: dict[str, str] = fill(dict(operation.path_params), values)
@@ -81,7 +82,7 @@ class Req:
     def change(self, field: str, value: Any = None, *, remove: bool = False) -> Req:
         """Set or remove one field (``path.x``, ``query.x``, ``body.a.0.b``), as a cause does."""
         location, _, key = field.partition(".")
-        value = fill(value, VALUES)
+        value = fill(value, self.values)
         if location == "path":
             self.path_params[key] = value
             return self

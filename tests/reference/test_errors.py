@@ -14,6 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from pytest_uapi.contract import Cause, Requirement
+from pytest_uapi.contract.model import REMOVE
 from pytest_uapi.reference import create_app
 
 from .support import COLLEAGUE_TOKEN, CONTRACT, FOREIGN_TOKEN, VALUES, Api, AsgiApi, HttpApi, Req
@@ -53,7 +54,13 @@ def test_every_documented_code_has_a_case() -> None:
 def test_documented_code(asgi: Api, app: Starlette, row: Requirement, cause: Cause) -> None:
     operation = CONTRACT.operations[row.operations[0]]
     call_id = asgi.prepare(operation.state) if operation.state else ""
-    req = Req(operation, call_id).change(cause.field, cause.value, remove=cause.remove)
+    req = Req(operation, call_id)
+    if cause.needs == "gone_call":  # a call that existed and was hung up: its id names nothing now
+        gone = asgi.make_call()["id"]
+        assert asgi.delete(asgi.call_path(gone)).is_success
+        req.values["gone_call_id"] = gone
+    for field, value in cause.changes.items():
+        req.change(field, value, remove=value is REMOVE)
     before, state = observe(asgi, call_id), app.state.pbx.snapshot()
     assert_error(asgi.send_req(req), 400, row.code or "")
     assert observe(asgi, call_id) == before

@@ -76,7 +76,8 @@ def test_the_suite_passes_with_client_credentials(pytester: pytest.Pytester) -> 
     result = pytester.runpytest_subprocess(
         "--uapi-url", "embedded-http", *CREDENTIALS, "-n", "2", "-p", "no:benchmark"
     )
-    result.assert_outcomes(passed=222)
+    outcomes = result.parseoutcomes()
+    assert set(outcomes) == {"passed"}, outcomes  # none failed, none skipped
 
 
 def test_a_refused_client_fails_each_test_clearly(pytester: pytest.Pytester) -> None:
