@@ -11,30 +11,40 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_uapi.contract import load_contract
+from pytest_uapi.contract import CATEGORIES, load_contract
 from pytest_uapi.contract.coverage import load_coverage
 from pytest_uapi.reporting.report_json import schema
 
 CONTRACT = load_contract()
 TOKEN = "sandbox-token-12"
 TOTAL = len(CONTRACT.requirements)
-# Four Transfer tests fail (wrong code); five success tests pass; everything else is deselected.
+# The Transfer tests of one code fail (wrong code, one per cause of its row); the plain success
+# tests pass, one per operation; everything else is deselected. Every figure below is derived
+# from the contract data, so that adding a requirement or a cause is a data change only.
 SUBSET = ["-k", "Transfer-pc_sendcallto_invalid or test_success_status"]
 FAILING = "transfer.error.pc_sendcallto_invalid"
+FAILED = len(CONTRACT.requirement(FAILING).causes)
+PASSED = len(CONTRACT.operations)
+UNTESTED = TOTAL - PASSED - 1
+
+
+def _row(category: str) -> str:
+    inside = len(CONTRACT.by_category(category))
+    passed = PASSED if category == "success" else 0
+    failed = 1 if category == "error" else 0
+    return f"{category:<12}{passed:>6}{failed:>6}{0:>20}{inside - passed - failed:>12}"
+
+
 SUMMARY = [
     "*= UAPI conformance =*",
     "category      pass  fail  expected deviation  not tested",
-    "success          5     0                   0          11",
-    "flow             0     0                   0          16",
-    "error            0     1                   0          33",
-    "robustness       0     0                   0           4",
-    "security         0     0                   0           5",
+    *(_row(category) for category in CATEGORIES),
     f"failed: {FAILING}",
-    "not tested: 69 requirements (--uapi-report lists them)",
+    f"not tested: {UNTESTED} requirements (--uapi-report lists them)",
 ]
 LINE = (
-    f"UAPI conformance (default profile): 5/{TOTAL} requirements pass, 1 fail, 69 not tested: "
-    "NOT CONFORMANT"
+    f"UAPI conformance (default profile): {PASSED}/{TOTAL} requirements pass, 1 fail, "
+    f"{UNTESTED} not tested: NOT CONFORMANT"
 )
 
 
@@ -53,7 +63,7 @@ def load_report(directory: Path) -> dict[str, Any]:
 def test_a_failing_run(pytester: pytest.Pytester, broken_url: str) -> None:
     result = run_broken(pytester, broken_url, "--uapi-report", "out")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=5, failed=4, deselected=213)
+    result.assert_outcomes(passed=PASSED, failed=FAILED)
     result.stdout.fnmatch_lines(["uapi: report */out (from option)"])
     result.stdout.fnmatch_lines([*SUMMARY, "uapi: report written to */report.json, */report.html"])
     result.stdout.fnmatch_lines([LINE])
@@ -71,19 +81,19 @@ def test_a_failing_run(pytester: pytest.Pytester, broken_url: str) -> None:
     verdicts = {r["id"]: r for r in report["requirements"]}
     assert len(verdicts) == TOTAL
     assert verdicts[FAILING]["verdict"] == "fail"
-    assert len(verdicts[FAILING]["tests"]) == 4
+    assert len(verdicts[FAILING]["tests"]) == FAILED
     assert verdicts["transfer.success"]["verdict"] == "pass"
     # carried only by the failing tests, whose failures name another requirement: not proven
     assert verdicts["errors.body"]["verdict"] == "not-tested"
     assert report["counts"]["all"] == {
-        "pass": 5,
+        "pass": PASSED,
         "fail": 1,
         "expected-deviation": 0,
-        "not-tested": 69,
+        "not-tested": UNTESTED,
     }
 
     tests = {t["nodeid"].rsplit("/", 1)[-1]: t for t in report["tests"]}
-    assert len(tests) == 9
+    assert len(tests) == PASSED + FAILED
     failed = tests["test_errors.py::test_error_code[Transfer-pc_sendcallto_invalid-letters]"]
     assert failed["outcome"] == "failed"
     assert failed["failed_requirements"] == [FAILING]
@@ -102,7 +112,7 @@ def test_a_failing_run(pytester: pytest.Pytester, broken_url: str) -> None:
     assert verdicts[FAILING]["source"] == (
         "D11; 001 (PUT action Transfer): Failure: 400 pc_sendcallto_invalid"
     )
-    assert report["exit_reason"] == "4 tests failed" and report["untested_selected"] == []
+    assert report["exit_reason"] == f"{FAILED} tests failed" and report["untested_selected"] == []
     tested = {r["id"] for r in report["requirements"] if r["verdict"] != "not-tested"}
     coverage = load_coverage().summary(tested)
     assert report["coverage"] == {
@@ -143,7 +153,8 @@ def test_a_conformant_run_and_its_junit_properties(pytester: pytest.Pytester) ->
         [
             "*= UAPI conformance =*",
             "category      pass  fail  expected deviation  not tested",
-            "security         5     0                   0           0",
+            f"security    {len(CONTRACT.by_category('security')):>6}     0                   0"
+            "           0",
             "uapi: report written to *",
             f"UAPI conformance (default profile): {TOTAL}/{TOTAL} requirements pass, 0 fail, "
             "0 not tested: CONFORMANT",
@@ -185,7 +196,7 @@ def test_xdist_gives_the_same_verdicts(pytester: pytest.Pytester, broken_url: st
     result.stdout.fnmatch_lines([*SUMMARY, "*", LINE])
     report = load_report(pytester.path / "out")
     failed = [t for t in report["tests"] if t["outcome"] == "failed"]
-    assert len(failed) == 4
+    assert len(failed) == FAILED
     # the evidence crossed from the workers: requirement ids, message, curl, exchanges
     assert all(t["failed_requirements"] == [FAILING] for t in failed)
     assert all(t["exchanges"] and t["curl"] and "wrong_code" in t["message"] for t in failed)
@@ -202,7 +213,7 @@ def test_expected_deviations_gate_on_regressions(
     written = run_broken(pytester, broken_url, "--uapi-write-expectations", "expect.toml")
     assert written.ret == pytest.ExitCode.TESTS_FAILED
     written.stdout.fnmatch_lines(
-        ["uapi: expectations template written to *expect.toml (4 entries)"]
+        [f"uapi: expectations template written to *expect.toml ({FAILED} entries)"]
     )
     expect = pytester.path / "expect.toml"
     # a file still holding the template's reasons excuses nothing: it is refused
@@ -218,7 +229,7 @@ def test_expected_deviations_gate_on_regressions(
         pytester, broken_url, "--uapi-expect", "expect.toml", "-rx", "--uapi-report=out"
     )
     assert result.ret == pytest.ExitCode.OK
-    result.assert_outcomes(passed=5, xfailed=4, deselected=213)
+    result.assert_outcomes(passed=PASSED, xfailed=FAILED)
     result.stdout.fnmatch_lines(
         [
             "XFAIL *test_errors.py::test_error_code[[]Transfer-pc_sendcallto_invalid-empty] - "
@@ -228,14 +239,14 @@ def test_expected_deviations_gate_on_regressions(
     result.stdout.fnmatch_lines(
         [
             f"expected deviations: {FAILING}",
-            f"UAPI conformance (default profile): 5/{TOTAL} requirements pass, 0 fail, "
-            "1 expected deviation, 69 not tested: NOT CONFORMANT",
+            f"UAPI conformance (default profile): {PASSED}/{TOTAL} requirements pass, 0 fail, "
+            f"1 expected deviation, {UNTESTED} not tested: NOT CONFORMANT",
         ]
     )
     report = load_report(pytester.path / "out")
     assert {r["id"]: r["verdict"] for r in report["requirements"]}[FAILING] == "expected-deviation"
     deviated = [t for t in report["tests"] if t["outcome"] == "expected-deviation"]
-    assert len(deviated) == 4 and {t["deviation"] for t in deviated} == {"PBX-1: known gap"}
+    assert len(deviated) == FAILED and {t["deviation"] for t in deviated} == {"PBX-1: known gap"}
 
     # a deviation that no longer happens, and one past its date, each fail the run
     expect.write_text(
@@ -246,13 +257,15 @@ def test_expected_deviations_gate_on_regressions(
     )
     result = run_broken(pytester, broken_url, "--uapi-expect", "expect.toml")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=5, xfailed=4, deselected=213)
+    result.assert_outcomes(passed=PASSED, xfailed=FAILED)
+    # numbered after the template's entries and the deselected test's entry
+    stale, expired = FAILED + 2, FAILED + 3
     result.stdout.fnmatch_lines(
         [
-            "expectations: deviation 6 (requirement = 'transfer.success') is stale: its tests "
-            "ran and none failed as expected; remove the entry",
-            "expectations: deviation 7 (requirement = 'offhold.success') expired on 2020-01-31: "
-            "fix the deviation, or renew or remove the entry",
+            f"expectations: deviation {stale} (requirement = 'transfer.success') is stale: its "
+            "tests ran and none failed as expected; remove the entry",
+            f"expectations: deviation {expired} (requirement = 'offhold.success') expired on "
+            "2020-01-31: fix the deviation, or renew or remove the entry",
         ]
     )
 
@@ -265,7 +278,7 @@ def test_an_expired_entry_excuses_nothing(pytester: pytest.Pytester, broken_url:
     )
     result = run_broken(pytester, broken_url, "--uapi-expect", "expect.toml")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=5, failed=4, deselected=213)
+    result.assert_outcomes(passed=PASSED, failed=FAILED)
     result.stdout.fnmatch_lines(["expectations: deviation 1 * expired on 2020-01-31*", LINE])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_uapi.contract import load_contract
+from pytest_uapi.contract import CATEGORIES, load_contract
 from pytest_uapi.reporting.verdicts import (
     DEVIATION,
     FAIL,
@@ -116,6 +116,12 @@ def test_verdict_line_and_counts() -> None:
     tallies = counts(verdicts)
     assert tallies["all"] == {PASS: total - 2, FAIL: 0, DEVIATION: 1, NOT_TESTED: 1}
     assert tallies["success"][NOT_TESTED] == 1  # make_call.success: the first requirement
-    assert sum(
-        tallies[c][PASS] for c in ("success", "flow", "error", "robustness", "security")
-    ) == (total - 2)
+    assert sum(tallies[c][PASS] for c in CATEGORIES) == (total - 2)
+
+
+def test_the_report_schema_names_every_category() -> None:
+    from pytest_uapi.reporting.report_json import schema
+
+    counts = schema()["properties"]["counts"]
+    assert counts["required"] == ["all", *CATEGORIES]
+    assert set(counts["properties"]) == {"all", *CATEGORIES}
