@@ -21,11 +21,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from pytest_uapi.contract import Dataset, Extension, Organization
+from pytest_uapi.contract import Dataset, Extension, Organization, load_contract
 
-# D23
-STATUS_RINGING = "3"
-STATUS_ON_CALL = "5"
+# D23, from the contract's support data: the suite reads the same table
+STATUS_RINGING = load_contract().support.view_status["ringing"]
+STATUS_ON_CALL = load_contract().support.view_status["on_call"]
 # Views are numbered as in every example.
 FIRST_VIEW_ID = "01"
 DEFAULT_MAX_CALLS_PER_USER = 10_000

@@ -12,7 +12,7 @@ import pytest
 from pytest_uapi.contract import load_dataset
 from pytest_uapi.contract.dataset import DatasetError, parse_dataset
 from pytest_uapi.reference import create_app
-from pytest_uapi.reference.oauth import TokenStore
+from pytest_uapi.reference.token_endpoint import TokenStore
 from pytest_uapi.transport.embedded import PortalTransport
 
 TOKEN_URL = "http://uapi.test/oauth/token.php"

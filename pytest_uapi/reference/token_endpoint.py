@@ -21,11 +21,12 @@ from urllib.parse import parse_qs
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from pytest_uapi.contract import Dataset, User
+from pytest_uapi.contract import Dataset, User, load_contract
 
 from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
 
-TOKEN_PATH = "/oauth/token.php"
+# The plugin asks the same path of a target: one place for it, the contract's support data.
+TOKEN_PATH = load_contract().support.token_path
 MAX_FORM_BYTES = 8 * 1024
 # Far more than a client needs at once (one per test process is usual).
 MAX_TOKENS_PER_USER = 100
