@@ -9,7 +9,6 @@ data and its placeholders, as the suites build theirs.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import Any
@@ -18,47 +17,24 @@ import httpx
 from anyio.from_thread import start_blocking_portal
 from starlette.types import ASGIApp
 
+from pytest_uapi.checking.request_spec import fill
 from pytest_uapi.contract import Operation, load_contract
 from pytest_uapi.reference import BackgroundServer
+from pytest_uapi.settings.target import build_target
 
 CONTRACT = load_contract()
 TOKEN = "sandbox-token-12"
 COLLEAGUE_TOKEN = "sandbox-token-13"
 FOREIGN_TOKEN = "sandbox-token-20"
 
-# The placeholders of contract.toml, filled with the shipped dataset's numbers.
+# The placeholders of contract.toml: the shipped target profile's roles, as the suites fill them,
+# and the few values a suite makes up per request.
 VALUES: dict[str, Any] = {
-    "user_id": "12",
-    "caller": "0003*210",
-    "caller_short": "210",
-    "ringing": "0003*211",
-    "colleague": "0003*024",
-    "queue": "0003*300",
-    "foreign": "0004*100",
-    "public": "3235742879",
-    "unknown_user": "999999",
-    "unknown_extension": "0003*999",
-    "second_user_id": "13",
+    **build_target({}).roles(),
     "view_id": "01",
     "caller_id": "John Doe <0003*210>",
     "nonce": "nonce-1",
 }
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_WHOLE = re.compile(r"\{(\w+)\}\Z")
-
-
-def fill(template: Any, values: Mapping[str, Any]) -> Any:
-    """Replace ``{name}`` placeholders; a string that is one placeholder takes the value as is."""
-    if isinstance(template, str):
-        whole = _WHOLE.match(template)
-        if whole:
-            return values[whole[1]]
-        return _PLACEHOLDER.sub(lambda m: str(values[m[1]]), template)
-    if isinstance(template, list):
-        return [fill(v, values) for v in template]
-    if isinstance(template, dict):
-        return {k: fill(v, values) for k, v in template.items()}
-    return template
 
 
 class Req:
