@@ -35,8 +35,8 @@ from . import errors
 from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
 from .errors import ApiError
 from .faults import REFERENCE, Switches, switches_for
-from .token_endpoint import TOKEN_PATH, TokenStore, token_endpoint
 from .pbx import Call, Pbx, TooManyCalls
+from .token_endpoint import TOKEN_PATH, TokenStore, token_endpoint
 from .validation import (
     MAX_QUERY_VALUE,
     RULES,
