@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..settings.options import DEFAULT_SETTLE
 from .preconditions import Preconditions
 from .request_spec import RequestSpec, build, fill
 
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-DEFAULT_SETTLE = 5.0
-"""Seconds a target may take to reach a state, or show an effect, after the request (D31)."""
 # Polls come quickly at first (an effect is usually there at once, or within a round trip) and
 # then every quarter second, so a slow target costs few requests and a fast one no waiting.
 _POLL_INTERVALS = (0.01, 0.02, 0.05, 0.1, 0.15)
