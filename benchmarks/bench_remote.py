@@ -1,0 +1,166 @@
+"""The suite against a distant server: serial against ``-n N``, in one run, as ratios.
+
+    python benchmarks/bench_remote.py [--rtt 0.05] [--workers 4 8 16] [--profile default]
+
+The reference server runs in its own process on a loopback port; in front of it, a TCP proxy in
+this process delays every chunk by half the round-trip time in each direction (so a request and
+its answer cost one RTT, as on a real network; bandwidth is not limited). The shipped suite runs
+against the proxy serially, then with each ``-n``; each run gets a fresh server, so no run sees
+another's calls. Reported: wall time (pytest start-up included), tests and exchanges per run, the
+ratio of each parallel run to the serial one, and the exchanges per test (from report.json).
+
+Absolute times on a shared machine drift from one hour to the next; the ratios, measured in one
+run, are the figures to read. ``PYTHONDONTWRITEBYTECODE`` is dropped for the runs (users' Pythons
+write bytecode caches; without them every worker compiles pytest, the plugin and Faker again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench_suite import start_server
+
+TOKEN = "sandbox-token-12"
+
+
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+    """Forward ``reader`` to ``writer``, each chunk ``delay`` seconds after it arrived, in order."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+    async def deliver() -> None:
+        while True:
+            due, chunk = await queue.get()
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if not chunk:
+                writer.close()
+                return
+            writer.write(chunk)
+            await writer.drain()
+
+    delivering = asyncio.create_task(deliver())
+    try:
+        while True:
+            chunk = await reader.read(65536)
+            queue.put_nowait((loop.time() + delay, chunk))
+            if not chunk:
+                break
+        await delivering
+    except (ConnectionError, OSError):
+        delivering.cancel()
+        writer.close()
+
+
+class DelayProxy:
+    """A loopback TCP proxy adding ``rtt`` seconds of round-trip time in front of ``upstream``."""
+
+    def __init__(self, upstream: str, rtt: float) -> None:
+        host, _, port = upstream.removeprefix("http://").partition(":")
+        self.upstream = (host, int(port.rstrip("/")))
+        self.half = rtt / 2
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(
+            _pump(reader, up_writer, self.half),
+            _pump(up_reader, writer, self.half),
+            return_exceptions=True,
+        )
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> DelayProxy:
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def distant_server(rtt: float) -> Iterator[str]:
+    proc, url = start_server()
+    try:
+        with DelayProxy(url, rtt) as proxy:
+            yield proxy.url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run_suite(url: str, workers: int, profile: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    extra = ["-n", str(workers)] if workers else []
+    if profile == "strict":
+        extra.append("--uapi-strict")
+    with tempfile.TemporaryDirectory() as empty:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "--uapi-url", url, "--uapi-token", TOKEN, "-q",
+             "-p", "no:cacheprovider", "--uapi-report", "out", *extra],
+            cwd=empty, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"the suite failed with -n {workers}:\n{done.stdout[-3000:]}")
+        report = json.loads((Path(empty) / "out" / "report.json").read_text("utf-8"))
+    tests = report["tests"]
+    return {
+        "workers": workers,
+        "wall": wall,
+        "tests": len(tests),
+        "exchanges": sum(len(t["exchanges"]) for t in tests),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rtt", type=float, default=0.05, help="added round-trip time, seconds")
+    parser.add_argument("--workers", type=int, nargs="+", default=[4, 8, 16])
+    parser.add_argument("--profile", choices=["default", "strict"], default="default")
+    args = parser.parse_args()
+    results = []
+    for workers in [0, *args.workers]:
+        with distant_server(args.rtt) as url:
+            results.append(run_suite(url, workers, args.profile))
+    serial = results[0]["wall"]
+    print(f"{args.rtt * 1000:.0f} ms RTT, {args.profile} profile, {os.cpu_count()} cores")
+    print(f"{'run':<10}{'wall s':>9}{'ratio':>8}{'tests':>7}{'exchanges':>11}{'per test':>10}")
+    for r in results:
+        name = f"-n {r['workers']}" if r["workers"] else "serial"
+        print(
+            f"{name:<10}{r['wall']:>9.1f}{r['wall'] / serial:>8.2f}{r['tests']:>7}"
+            f"{r['exchanges']:>11}{r['exchanges'] / r['tests']:>10.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
