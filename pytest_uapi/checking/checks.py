@@ -134,14 +134,23 @@ def error_answer(
     return code
 
 
-def unchanged(before: Any, after: Any, exchange: Exchange, what: str) -> None:
-    """D27: the state read after a rejected request equals the state read before it."""
+def unchanged(
+    before: Any,
+    after: Any,
+    exchange: Exchange,
+    what: str,
+    *,
+    title: str = "Rejected request changed the call",
+    requirement: str = NO_SIDE_EFFECTS,
+) -> None:
+    """The state read after a request equals the state read before it: by default D27's rule
+    for a rejected request; isolation checks name another call and their own requirement."""
     if before != after:
         raise CheckFailure(
-            title="Rejected request changed the call",
+            title=title,
             expected=f"{what} unchanged",
             received=f"before {cut(json.dumps(before))} / after {cut(json.dumps(after))}",
-            requirements=(NO_SIDE_EFFECTS,),
+            requirements=(requirement,),
             exchange=exchange,
         )
 
