@@ -11,6 +11,7 @@ where they are used) and keeps its state in ``config.stash``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from collections.abc import Generator
 from pathlib import Path
@@ -194,6 +195,15 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     problem = check(settings)
     if problem is not None:
         pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what start-up and collection built (modules, the contract, the items) out of the
+    garbage collector's reach: it is never garbage, yet every full collection walked it, pytest's
+    own at the end of the session five times (0.3 s of CPU per process, each xdist worker)."""
+    if SETTINGS in session.config.stash:  # certifying a target; other runs are left as they are
+        gc.freeze()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
