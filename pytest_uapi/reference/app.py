@@ -34,11 +34,12 @@ from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_da
 from . import errors
 from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
 from .errors import ApiError
-from .faults import REFERENCE, Switches, switches_for
-from .pbx import Call, Pbx, TooManyCalls
+from .faults import REFERENCE, WRONG_CODE, Switches, switches_for
+from .pbx import STATUS_RINGING, Call, Pbx, TooManyCalls, new_call_id
 from .token_endpoint import TOKEN_PATH, TokenStore, token_endpoint
 from .validation import (
     MAX_QUERY_VALUE,
+    MISSING,
     RULES,
     SELF,
     VALIDATED_AS,
@@ -112,9 +113,17 @@ class _Server:
         self.contract = contract
         self.dataset = dataset
         self.faults = switches
-        self.pbx = (
-            Pbx(dataset, new_call_id=_numeric_id) if switches.numeric_call_ids else Pbx(dataset)
+        self.pbx = Pbx(
+            dataset,
+            new_call_id=_numeric_id if switches.numeric_call_ids else new_call_id,
+            reuse_ids=switches.reuse_ids,
+            own_extension_only=switches.own_extension_only,
         )
+        # Faults' memory: calls made without extension (named none), calls hung up (still
+        # listed), and whether a request was refused since the last accepted change.
+        self.unnamed: set[str] = set()
+        self.ended: list[Call] = []
+        self.refused_since_change = False
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
         self.tokens = {user.token: user for user in dataset.users.values()}
@@ -167,6 +176,7 @@ class _Server:
 
     def refuse(self, error: ApiError) -> Response:
         """Every refusal's answer: the D25 body (unless a fault flattens or drops it)."""
+        self.refused_since_change = True
         if self.faults.error_body == "flat":
             return respond(error.status, error.body()["error"], error.headers)
         if self.faults.error_body == "empty":
@@ -230,16 +240,29 @@ class _Server:
             path=dict(request.path_params),
             query=request.query_params.multi_items(),
             body=body,
+            owner_without_extension=self.faults.owner_without_extension,
         )
 
-    def validate(self, checks: tuple[Check, ...], ctx: Context, *, collection: bool) -> None:
-        """D30 first (the userId names another user: 403), then the contract's checks (400)."""
+    def validate(
+        self,
+        checks: tuple[Check, ...],
+        ctx: Context,
+        *,
+        collection: bool,
+        operation: str | None = None,
+        use: str = "act",
+    ) -> None:
+        """D30 first (the userId names another user: 403), then the contract's checks (400).
+
+        ``operation`` names the request's operation (None for reads and hang-ups); ``use`` is
+        what the request does with a call: "act", "read", "list" or "hangup" (D33).
+        """
         named = ctx.named_user
         if named is not None and named.id != ctx.user.id:
             cross_ok = (
                 self.faults.cross_user_make_call
                 if "phoneCallId" not in ctx.path and "extension" not in ctx.path
-                else self.faults.cross_user_calls
+                else self.faults.cross_user_calls or use in self.faults.cross_user_methods
             )
             if not cross_ok:
                 raise ApiError(
@@ -253,7 +276,9 @@ class _Server:
             name, code = oversized
             message = f"Query parameter {name} must be sent once, at most {MAX_QUERY_VALUE} long"
             raise ApiError(400, code or errors.INVALID_REQUEST, message)
-        refused = _refused_form(self.faults, ctx, checks)
+        refused = _refused_form(self.faults, ctx, checks) or _refused_value(
+            self.faults, ctx, checks, operation
+        )
         if refused is not None:
             raise ApiError(400, refused, "This form is not supported")
         if self.faults.crash_on_wrong_type and _has_wrong_type(ctx, checks):
@@ -267,7 +292,7 @@ class _Server:
         root_path: str = request.scope.get("root_path", "")
         return f"{request.url.scheme}://{request.url.netloc}{root_path}".rstrip("/")
 
-    def link(self, request: Request, call: Call) -> str:
+    def link(self, request: Request, call: Call, extension: str | None = None) -> str:
         """The one URL of ``call``: its owner's numeric id, its own extension, its id.
 
         A call is addressable under every extension of its owner that takes part in it, but
@@ -275,13 +300,19 @@ class _Server:
         extension the call was made from takes part for the call's whole life: a link naming
         it answers 200 until the call is hung up (D21), whichever extension was addressed.
         """
-        return f"{self.base_url(request)}{PREFIX}/{call.owner}/{call.extension}/{call.id}"
+        extension = extension or call.extension  # another only under a fault
+        return f"{self.base_url(request)}{PREFIX}/{call.owner}/{extension}/{call.id}"
 
     def acknowledge(
-        self, request: Request, extension: str, call: Call, operation: str
+        self,
+        request: Request,
+        extension: str,
+        call: Call,
+        operation: str,
+        link_extension: str | None = None,
     ) -> dict[str, Any]:
         """D15, D20: id, ``extension`` (as addressed) and the self link of ``call``."""
-        link = self.link(request, call)
+        link = self.link(request, call, link_extension)
         if operation in self.faults.link_broken:  # D1's typo: a path nothing answers
             link = link.replace(f"{PREFIX}/", "/uapi/phoneCall/", 1)
         if operation in self.faults.link_without_views:
@@ -298,10 +329,14 @@ class _Server:
         extension = ctx.path.get("extension", SELF)
         if extension == SELF:
             extension = call.extension
-        return self.acknowledge(request, extension, call, operation)
+        # A fault: the link names the extension as addressed, which may leave the call.
+        addressed = extension if self.faults.link_as_addressed else None
+        return self.acknowledge(request, extension, call, operation, addressed)
 
     def phone_call(self, request: Request, call: Call) -> dict[str, Any]:
         body = call.render()
+        if call.id in self.unnamed:  # a fault: the defaulted extension is never stored
+            body.pop("extension")
         body[self.faults.link_key] = {"self": self.link(request, call)}
         if self.faults.numeric_status:
             for view in body["phoneCallView"]:
@@ -334,7 +369,7 @@ class _Server:
         checks = self.plans[self.make_call_op]
         ctx = self.context(request, user, body)
         try:
-            self.validate(checks, ctx, collection=False)
+            self.validate(checks, ctx, collection=False, operation=self.make_call_op)
         except ApiError:
             if self.faults.side_effect_on_reject:
                 self.make_anyway(ctx)
@@ -351,12 +386,18 @@ class _Server:
                 check.code if check else errors.INVALID_REQUEST,
                 "The call needs an extension of the user to be made from",
             )
+        source = _strings(ctx.lookup("body.phoneCallView.0.source"))
+        destination = _strings(ctx.lookup("body.phoneCallView.0.destination"))
+        if self.faults.extension_as_source:
+            source = [extension.number]
+        if self.faults.first_destination_only:
+            destination = destination[:1]
         try:
             call = self.pbx.make_call(
                 owner=user.id,
                 extension=extension,
-                source=_strings(ctx.lookup("body.phoneCallView.0.source")),
-                destination=_strings(ctx.lookup("body.phoneCallView.0.destination")),
+                source=source,
+                destination=destination,
                 caller_id=_text(ctx.lookup("body.phoneCallView.0.callerId")),
                 nonce=None
                 if self.make_call_op in self.faults.no_effect
@@ -368,6 +409,14 @@ class _Server:
                 errors.TOO_MANY_CALLS,
                 f"The user already has {self.pbx.max_calls_per_user} live calls",
             ) from None
+        if self.faults.unnamed_default_extension and ctx.lookup("body.extension") is MISSING:
+            self.unnamed.add(call.id)
+        if self.faults.unhold_on_make:
+            for other in self.pbx.calls_of(user.id, None):
+                for view in other.views:
+                    if view.on_hold and other.id != call.id:
+                        other = self.pbx.store(self.pbx.with_view(other, view.id, on_hold=False))
+        self.refused_since_change = False
         # The 004 example echoes the extension as sent ("210").
         ack = self.acknowledge(request, sent, call, self.make_call_op)
         return self.accept(self.make_call_op, ack if self.faults.ack_not_array else [ack])
@@ -389,7 +438,7 @@ class _Server:
     async def read_call(self, request: Request) -> Response:
         """GET (and HEAD) .../{userId}/{extension}/{phoneCallId}: the self link (D21, D22)."""
         user = self.authenticate(request)
-        call, _ = self.locked(self.addressed_call, request, user)
+        call, _ = self.locked(self.addressed_call, request, user, "read")
         answer = self.phone_call(request, call)
         # Only a server with the fault strips the views: the reference ignores the marker.
         if self.faults.link_without_views and _VIEWLESS in request.query_params:
@@ -405,36 +454,92 @@ class _Server:
     async def hang_up(self, request: Request) -> Response:
         """DELETE .../{userId}/{extension}/{phoneCallId} (D28)."""
         user = self.authenticate(request)
-        call, ctx = self.locked(self._hang_up, request, user)
+        return self.locked(self._hang_up, request, user)
+
+    def _hang_up(self, request: Request, user: User) -> Response:
+        if self.hidden(self.context(request, user), "hangup"):
+            return respond(204)  # a fault: another user's call treated as no call
+        try:
+            call, ctx = self.addressed_call(request, user, "hangup")
+        except ApiError as error:
+            gone = self.gone_answer(request, error)
+            if gone is None:
+                raise
+            return gone
+        ended = [call]
+        if self.faults.hangup_ends == "extension":
+            ended = self.pbx.calls_of(call.owner, ctx.uri_extension or call.extension)
+        elif self.faults.hangup_ends == "parties":
+            ended = [c for c in self.pbx.calls_of(call.owner, None) if c.parties == call.parties]
+        if not self.faults.hangup_no_effect:
+            for each in ended:
+                self.pbx.hang_up(each)
+            if self.faults.list_keeps_ended:
+                self.ended += ended
+        self.refused_since_change = False
         extension = ctx.path.get("extension", SELF)
         extension = call.extension if extension == SELF else extension
-        return respond(200, {"id": call.id, "extension": extension})
+        status = self.faults.hangup_status
+        return respond(status, None if status == 204 else {"id": call.id, "extension": extension})
 
-    def _hang_up(self, request: Request, user: User) -> tuple[Call, Context]:
-        call, ctx = self.addressed_call(request, user)
-        self.pbx.hang_up(call)
-        return call, ctx
+    def gone_answer(self, request: Request, error: ApiError) -> Response | None:
+        """A fault's answer for hanging up a call that does not exist (D32), if any."""
+        check = check_for(self.path_checks, "path.phoneCallId")
+        if self.faults.gone_answer is None or check is None or error.code != check.code:
+            return None
+        if self.faults.gone_answer == "404":
+            return respond(404, errors.error_body(errors.NOT_FOUND, "No such call"))
+        if self.faults.gone_answer == "200":
+            call_id = request.path_params.get("phoneCallId", "")
+            return respond(200, {"id": call_id, "extension": request.path_params["extension"]})
+        return respond(400, errors.error_body(WRONG_CODE, "No such call"))
 
-    def addressed_call(self, request: Request, user: User) -> tuple[Call, Context]:
+    def hidden(self, ctx: Context, use: str) -> bool:
+        """A fault: another user's calls answered as if the user had none (D33)."""
+        named = ctx.named_user
+        return use in self.faults.cross_user_hidden and named is not None and named != ctx.user
+
+    def addressed_call(
+        self, request: Request, user: User, use: str = "read"
+    ) -> tuple[Call, Context]:
         """The call the URI names, after the path checks (D5-D7)."""
         ctx = self.context(request, user)
-        self.validate(self.path_checks, ctx, collection=False)
+        self.validate(self.path_checks, ctx, collection=False, use=use)
         call = ctx.call
         if call is None:  # only when a check was switched off; the data guarantees a call
             check = check_for(self.path_checks, "path.phoneCallId")
             raise ApiError(400, check.code if check else errors.NOT_FOUND, "No such call")
         return call, ctx
 
-    def addressed_calls(self, request: Request, user: User) -> list[Call]:
+    def addressed_calls(self, request: Request, user: User, use: str) -> list[Call]:
         """Every call of the URI extension, after the path checks (D5, D6)."""
         ctx = self.context(request, user)
-        self.validate(self.path_checks, ctx, collection=True)
-        return self.pbx.calls_of(user.id, ctx.uri_extension)
+        self.validate(self.path_checks, ctx, collection=True, use=use)
+        return self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
+
+    def listed_calls(self, request: Request, user: User) -> list[Call]:
+        """The calls the List shows: every call of the URI extension (unless a fault omits)."""
+        ctx = self.context(request, user)
+        if self.hidden(ctx, "list"):
+            return []
+        calls = self.addressed_calls(request, user, "list")
+        extension = ctx.uri_extension
+        if self.faults.list_keeps_ended:
+            owner = ctx.named_user or user
+            calls += [
+                c
+                for c in self.ended
+                if c.owner == owner.id and (extension is None or extension in c.parties)
+            ]
+        omit = set(self.faults.list_omits)
+        if self.faults.list_drops_ringing_after_refusal and self.refused_since_change:
+            omit.add("ringing")
+        return [c for c in calls if not _omitted(c, omit, extension)]
 
     async def list_calls(self, request: Request) -> Response:
         """GET (and HEAD) .../{userId}/{extension}: the List (D22)."""
         user = self.authenticate(request)
-        calls = await self.locked_off_loop(self.addressed_calls, request, user)
+        calls = await self.locked_off_loop(self.listed_calls, request, user)
         if len(calls) <= LIST_PIECE:
             return respond(200, {"entry": [self.phone_call(request, c) for c in calls]})
         # The calls are frozen values: rendering them needs no lock, and piece by piece in the
@@ -464,7 +569,7 @@ class _Server:
         return respond(200, [{"id": c.id, "extension": c.extension} for c in calls])
 
     def _hang_up_all(self, request: Request, user: User) -> list[Call]:
-        calls = self.addressed_calls(request, user)
+        calls = self.addressed_calls(request, user, "hangup")
         for call in calls:
             self.pbx.hang_up(call)
         return calls
@@ -498,7 +603,12 @@ class _Server:
         ctx = self.context(request, user, body)
         # A bulk request for an action that needs one call fails the phoneCallId check.
         try:
-            self.validate(self.plans[operation], ctx, collection=collection and bulk_allowed)
+            self.validate(
+                self.plans[operation],
+                ctx,
+                collection=collection and bulk_allowed,
+                operation=operation,
+            )
         except ApiError:
             if self.faults.side_effect_on_reject and not collection and ctx.call is not None:
                 # A fault: changed, then refused (D27).
@@ -513,15 +623,21 @@ class _Server:
         call = ctx.call
         if call is None:  # only when a check was switched off
             raise ApiError(400, errors.INVALID_REQUEST, "No such call")
+        before = call
         if operation not in self.faults.no_effect:
             call = self.pbx.store(self.effect(action, ctx, call))
+        if operation in self.faults.act_on_all:  # a fault: every call in that state changes
+            for other in self.pbx.calls_of(ctx.user.id, ctx.uri_extension or call.extension):
+                if other.id != call.id and _state(other) == _state(before):
+                    self.pbx.store(self.effect(action, ctx, other))
+        self.refused_since_change = False
         return self.accept(operation, self.ack(request, ctx, call, operation))
 
     def _choose_bulk(
         self, request: Request, user: User, body: dict[str, Any], action: str
     ) -> Response | _Bulk:
         ctx, operation = self._validated(request, user, body, action, collection=True)
-        calls = self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
+        calls = self.bulk_targets(operation, ctx)
         if not calls:
             return self.bulk_empty(operation)
         return _Bulk(ctx, action, operation, calls)
@@ -537,7 +653,7 @@ class _Server:
         planned = {c.id: (c, self.effect(bulk.action, bulk.ctx, c)) for c in bulk.calls}
         with self.pbx.lock:
             changed = []
-            for call in self.pbx.calls_of(bulk.ctx.user.id, bulk.ctx.uri_extension):
+            for call in self.bulk_targets(bulk.operation, bulk.ctx):
                 base, new = planned.get(call.id, (None, call))
                 if base is not call:
                     new = self.effect(bulk.action, bulk.ctx, call)
@@ -546,6 +662,15 @@ class _Server:
             return self.bulk_empty(bulk.operation)
         acks = [self.ack(request, bulk.ctx, call, bulk.operation) for call in changed]
         return self.accept(bulk.operation, acks)
+
+    def bulk_targets(self, operation: str, ctx: Context) -> list[Call]:
+        """The calls a bulk action changes: every call of the URI extension (D16)."""
+        calls = self.pbx.calls_of(ctx.user.id, ctx.uri_extension)
+        if operation in self.faults.bulk_own_only:  # a fault: "owned by" read as "made from"
+            calls = [c for c in calls if c.extension == ctx.uri_extension]
+        if operation in self.faults.bulk_first_only:
+            calls = calls[:1]
+        return calls
 
     def bulk_empty(self, operation: str) -> Response:
         """D16: no call to act on."""
@@ -664,6 +789,84 @@ def _refused_form(switches: Switches, ctx: Context, checks: tuple[Check, ...]) -
         if "*" not in send_to:
             return _code_of(checks, "body.sendCallTo")
     return None
+
+
+# Where each operation takes its callerId (D9).
+_CALLER_ID = {"MakeCall": "body.phoneCallView.0.callerId", "PickUp": "body.callerId"}
+
+
+def _refused_value(
+    switches: Switches, ctx: Context, checks: tuple[Check, ...], operation: str | None
+) -> str | None:
+    """The code a fault answers for a valid field value or an omitted optional field."""
+    if operation is None:
+        return None
+    for name in switches.require_fields.get(operation, ()):
+        if ctx.lookup(name) is MISSING:
+            return _code_of(checks, name)
+    for name in switches.refuse_fields.get(operation, ()):
+        if ctx.lookup(name) is not MISSING:
+            return _code_of(checks, name)
+    for name in switches.refuse_plus.get(operation, ()):
+        value = ctx.lookup(name)
+        if any(isinstance(v, str) and v.startswith("+") for v in _as_list(value)):
+            return _code_of(checks, name)
+    forms = switches.refuse_caller_id.get(operation, frozenset())
+    caller_id = ctx.lookup(_CALLER_ID.get(operation, ""))
+    if isinstance(caller_id, str) and (
+        ("plus" in forms and "<+" in caller_id) or ("no-name" in forms and caller_id[:1] == "<")
+    ):
+        return _code_of(checks, _CALLER_ID[operation])
+    if operation == "MakeCall":
+        return _refused_make_call(switches, ctx, checks)
+    if operation == "Transfer":
+        return _refused_transfer(switches, ctx, checks)
+    return None
+
+
+def _refused_make_call(switches: Switches, ctx: Context, checks: tuple[Check, ...]) -> str | None:
+    for query in switches.refuse_query:
+        name, _, wanted = query.partition("=")
+        if any(n == name and wanted in ("", value) for n, value in ctx.query_items):
+            return _code_of(checks, f"query.{name}")
+    if switches.refuse_others_destination:
+        name = "body.phoneCallView.0.destination"
+        for number in _as_list(ctx.lookup(name)):
+            extension = ctx.extension(number)
+            if extension is not None and extension.owner != ctx.user.id:
+                return _code_of(checks, name)
+    return None
+
+
+def _refused_transfer(switches: Switches, ctx: Context, checks: tuple[Check, ...]) -> str | None:
+    organization = ctx.organization
+    sent = ctx.lookup("body.transferFromNumber")
+    if switches.transfer_from_source_only and isinstance(sent, str) and ctx.call is not None:
+        sources = {ctx.pbx.resolve(n, organization) for v in ctx.call.views for n in v.source}
+        if ctx.pbx.resolve(sent.removeprefix("+"), organization) not in sources:
+            return _code_of(checks, "body.transferFromNumber")
+    number = ctx.lookup("body.transferNumber")
+    if switches.transfer_number_public_only and ctx.extension(number) is not None:
+        return _code_of(checks, "body.transferNumber")
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _state(call: Call) -> tuple[tuple[str, bool], ...]:
+    return tuple((view.status, view.on_hold) for view in call.views)
+
+
+def _omitted(call: Call, omit: set[str], extension: str | None) -> bool:
+    """A fault: the List leaves this call out."""
+    views = call.views
+    return (
+        ("ringing" in omit and any(v.status == STATUS_RINGING for v in views))
+        or ("on_hold" in omit and any(v.on_hold for v in views))
+        or ("destination" in omit and extension is not None and extension not in call.sides)
+    )
 
 
 def _code_of(checks: tuple[Check, ...], field_name: str) -> str:

@@ -109,7 +109,7 @@ class Call:
         return out
 
 
-def _new_call_id() -> str:
+def new_call_id() -> str:
     return secrets.token_hex(10)
 
 
@@ -121,10 +121,16 @@ class Pbx:
         dataset: Dataset,
         *,
         max_calls_per_user: int = DEFAULT_MAX_CALLS_PER_USER,
-        new_call_id: Callable[[], str] = _new_call_id,
+        new_call_id: Callable[[], str] = new_call_id,
         clock: Callable[[], str] = now_iso,
+        reuse_ids: bool = False,
+        own_extension_only: bool = False,
     ) -> None:
         self.dataset = dataset
+        # Faults (faults.Switches): ids handed out again after a hang-up, and a call found only
+        # under the extension it was made from.
+        self._freed: list[str] | None = [] if reuse_ids else None
+        self._own_extension_only = own_extension_only
         self.lock = threading.Lock()
         self.max_calls_per_user = max_calls_per_user
         self._new_call_id = new_call_id
@@ -154,6 +160,8 @@ class Pbx:
         if call is None:
             return None
         if extension is not None and not self.takes_part(call, extension):
+            return None
+        if extension is not None and self._own_extension_only and extension != call.extension:
             return None
         return call
 
@@ -217,6 +225,8 @@ class Pbx:
         return call
 
     def _unused_id(self) -> str:
+        if self._freed:
+            return self._freed.pop()
         while True:
             call_id = self._new_call_id()
             if call_id not in self._owners:
@@ -249,6 +259,8 @@ class Pbx:
     def hang_up(self, call: Call) -> None:
         if self._owners.pop(call.id, None) is not None:
             del self._by_owner[call.owner][call.id]
+            if self._freed is not None:
+                self._freed.append(call.id)
 
     # The changes below compute a new version and store nothing (they need no lock; ``store``
     # does); the dataset they read never changes.

@@ -138,8 +138,12 @@ class Context:
         path: Mapping[str, str],
         query: Sequence[tuple[str, str]] = (),
         body: Mapping[str, Any] | None = None,
+        owner_without_extension: str = "source",
     ) -> None:
         self.dataset = dataset
+        # D34 reads @owner without a payload extension from the first source; a fault reads it
+        # from the first destination, or as nobody.
+        self.owner_without_extension = owner_without_extension
         self.pbx = pbx
         self.user = user
         self.path = path
@@ -184,12 +188,17 @@ class Context:
             return self._owner()
         return self.dataset.users.get(user_id)
 
-    def _owner(self) -> User:
+    def _owner(self) -> User | None:
         subject: Any = self.path.get("extension", MISSING)
         if subject is MISSING:
             # Making a call: the payload's extension, or the first source (D18).
             subject = self.lookup("body.extension")
             if subject is MISSING:
+                if self.owner_without_extension == "nobody":
+                    return None
+                if self.owner_without_extension == "destination":
+                    owner = self.extension(self.lookup("body.phoneCallView.0.destination.0"))
+                    return self.dataset.users[owner.owner] if owner is not None else None
                 subject = self.lookup("body.phoneCallView.0.source.0")
         extension = self.extension(subject)
         if extension is None:

@@ -32,6 +32,20 @@ from pytest_uapi.reference.faults import catalogue
 # Full runs of the alternatives variant: the default profile must pass it, strict must fail it.
 ALTERNATIVES = {"alternatives:default": (), "alternatives:strict": ("--uapi-strict",)}
 
+SEQUENCES = "sequence.state"
+# Its faults show only in longer stories than the default run tells (8 sequences of 12 steps):
+# more and longer sequences, from a fixed seed so that the proof is the same on every run (each
+# is killed under other seeds too), stopping at the first failure since shrinking is the cost.
+SEQUENCE_ARGS = (
+    "--uapi-seed",
+    "2026",
+    "--uapi-sequences",
+    "32",
+    "--uapi-sequence-steps",
+    "24",
+    "--exitfirst",
+)
+
 
 Session = Callable[[Sequence[str]], tuple[int, Path]]
 """Runs one pytest session with these arguments; its exit code and its JUnit XML file."""
@@ -82,6 +96,8 @@ def fault_args(name: str) -> tuple[list[str], str | None]:
         return ["--uapi-url", "embedded", "--uapi-fault", "alternatives", *ALTERNATIVES[name]], None
     requirement = catalogue()[name].requirement
     args = ["--uapi-url", "embedded", "--uapi-fault", name, "--uapi-requirement", requirement]
+    if requirement == SEQUENCES:
+        args += SEQUENCE_ARGS
     return args, requirement
 
 
