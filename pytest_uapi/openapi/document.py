@@ -54,19 +54,37 @@ def _example(examples: Examples, operation: str) -> dict[str, Any]:
     return out
 
 
-def _self_link(user_id: str, pointer: str) -> dict[str, Any]:
+def _call_parameters(pointer: str) -> dict[str, str]:
+    return {
+        "userId": "$request.path.userId",
+        "extension": f"$response.body#{pointer}/extension",
+        "phoneCallId": f"$response.body#{pointer}/id",
+    }
+
+
+def _self_link(pointer: str) -> dict[str, Any]:
     """D21: an acknowledgement's call is read with its self link (GET of the call)."""
     return {
         "self": {
             "operationId": "readCall",
             "description": "D21: follow the acknowledgement's self link (GET of the call)",
-            "parameters": {
-                "userId": user_id,
-                "extension": f"$response.body#{pointer}/extension",
-                "phoneCallId": f"$response.body#{pointer}/id",
-            },
+            "parameters": _call_parameters(pointer),
         }
     }
+
+
+def _made_call_links(pointer: str) -> dict[str, Any]:
+    """004: 'The Id can be used later to query the status of the phone call, hang it up or
+    update it using the available actions'."""
+    uses = {"act": ("actOnCall", "an action on the made call"), "hangUp": ("hangUp", "hang it up")}
+    links = _self_link(pointer)
+    for name, (operation, description) in uses.items():
+        links[name] = {
+            "operationId": operation,
+            "description": f"004: {description}",
+            "parameters": _call_parameters(pointer),
+        }
+    return links
 
 
 def _refs(contract: Contract, ids: list[str], profile: Profile) -> list[dict[str, Any]]:
@@ -89,7 +107,7 @@ def _acks(
             ref(profile.ack_schema_for(status)),
             _refs(contract, _of(contract, ops, "success", "ack"), profile),
             example=examples.answers["ack"].body,
-            links=_self_link("$request.path.userId", "") if link else None,
+            links=_self_link("") if link else None,
         )
     return out
 
@@ -103,7 +121,7 @@ def _make_call(contract: Contract, examples: Examples, profile: Profile) -> dict
             {"type": "array", "minItems": 1, "items": ref(profile.ack_schema_for(status))},
             _refs(contract, _of(contract, ("MakeCall",), "success", "ack"), profile),
             example=examples.answers["make_call"].body,
-            links=_self_link("$request.path.userId", "/0"),
+            links=_made_call_links("/0"),
         )
         for status in profile.make_call_statuses
     }
@@ -111,7 +129,9 @@ def _make_call(contract: Contract, examples: Examples, profile: Profile) -> dict
     return {
         "operationId": "makeCall",
         "summary": contract.documents[op.document].title,
-        "parameters": parameters(contract, "MakeCall", "path")
+        "parameters": _with_examples(
+            parameters(contract, "MakeCall", "path"), examples, ("MakeCall",)
+        )
         + parameters(contract, "MakeCall", "query"),
         "requestBody": {
             "required": True,
@@ -138,9 +158,27 @@ def _path_errors(contract: Contract, params: tuple[str, ...]) -> tuple[Requireme
     return tuple(seen.values())
 
 
-def _path_params(contract: Contract, names: tuple[str, ...]) -> list[dict[str, Any]]:
-    actions = [o for o, op in contract.operations.items() if op.is_action]
-    return [p for p in parameters(contract, actions[0], "path") if p["name"] in names]
+def _with_examples(
+    params: list[dict[str, Any]], examples: Examples, operations: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Each path parameter with the values the documents' examples give it."""
+    for param in params:
+        shown = {
+            o: {"summary": examples.requests[o].row, "value": examples.requests[o].path[name]}
+            for o in operations
+            if o in examples.requests and (name := param["name"]) in examples.requests[o].path
+        }
+        if shown:
+            param["examples"] = shown
+    return params
+
+
+def _path_params(
+    contract: Contract, examples: Examples, names: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    actions = tuple(o for o, op in contract.operations.items() if op.is_action)
+    params = [p for p in parameters(contract, actions[0], "path") if p["name"] in names]
+    return _with_examples(params, examples, actions)
 
 
 def _call_item(contract: Contract, examples: Examples, profile: Profile) -> dict[str, Any]:
@@ -171,7 +209,7 @@ def _call_item(contract: Contract, examples: Examples, profile: Profile) -> dict
         **errors(contract, profile, path_errors, gone),
     }
     return {
-        "parameters": _path_params(contract, params),
+        "parameters": _path_params(contract, examples, params),
         "get": {
             "operationId": "readCall",
             "summary": "The call: its self link (D21)",
@@ -215,7 +253,7 @@ def _extension_item(contract: Contract, examples: Examples, profile: Profile) ->
         _refs(contract, _of(contract, bulk, "bulk_empty"), profile),
     )
     return {
-        "parameters": _path_params(contract, params),
+        "parameters": _path_params(contract, examples, params),
         "get": {
             "operationId": "listCalls",
             "summary": "The List of the extension's calls (D22)",

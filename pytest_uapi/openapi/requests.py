@@ -1,8 +1,8 @@
 """Parameters and request bodies, from the contract's operations and their validated fields.
 
 A field's schema is the form of its rule (``rules.RULE_SCHEMAS``), widened by the literal forms
-that success requirements send in its place (``@me``, ``@self``); a field no rule names takes
-the literal forms alone (``video``), or the JSON type of the value in the valid request.
+that success requirements send in its place (``@me``, ``@self``); a field no rule names has no
+documented code, so it takes only a JSON type, with the literal forms as examples (``video``).
 Required means what the contract's rules say (D11-D14, D19), plus ``action``.
 """
 
@@ -55,9 +55,11 @@ def field_schema(
         return {"anyOf": [schema, {"type": "string", "enum": forms}]}
     if schema is not None:
         return schema
+    # No rule, no documented code: a server may ignore any value, so the forms only illustrate.
+    loose: dict[str, Any] = {"type": _JSON_TYPES.get(type(template), "string")}
     if forms:
-        return {"type": "string", "enum": forms}
-    return {"type": _JSON_TYPES.get(type(template), "string")}
+        loose["examples"] = forms
+    return loose
 
 
 def parameters(contract: Contract, operation: str, where: str) -> list[dict[str, Any]]:
