@@ -17,6 +17,8 @@ from pytest_uapi.contract.rules import ALL_RULES, RULE_SCHEMAS, SYNTACTIC_RULES
 from pytest_uapi.openapi import build_document
 from pytest_uapi.openapi.__main__ import main, render
 
+from .harness import CHECKS
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = load_contract()
 METHODS = ("get", "put", "post", "delete")
@@ -169,3 +171,11 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     assert "--profile" in capsys.readouterr().out
+
+
+def test_readme_and_docs_point_at_the_export() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/openapi.md" in readme and "docs/comparison.md" in readme
+    guide = (ROOT / "docs" / "openapi.md").read_text(encoding="utf-8")
+    # The checks the guide's command names are the ones the project's own runs use.
+    assert ",".join(CHECKS) in guide
