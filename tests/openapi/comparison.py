@@ -110,6 +110,9 @@ def _summary(rows: list[Row], shape: bool, label: str) -> str:
 
 def render(rows: list[Row], examples: int, started: datetime, seconds: float) -> str:
     faults = [r for r in rows if r.fault]
+    ref = next(r for r in rows if r.fault is None)
+    ref_requests = _ratio(ref.suite.requests, ref.schemathesis.requests)
+    ref_seconds = _ratio(ref.suite.seconds, ref.schemathesis.seconds)
     st_req = sum(r.schemathesis.requests for r in faults)
     su_req = sum(r.suite.requests for r in faults)
     st_s = sum(r.schemathesis.seconds for r in faults)
@@ -148,6 +151,8 @@ def render(rows: list[Row], examples: int, started: datetime, seconds: float) ->
             f"Over the {len(faults)} faults the suite sent {_ratio(su_req, st_req)} the "
             f"requests Schemathesis sent ({su_req} against {st_req}) and took "
             f"{_ratio(su_s, st_s)} its wall time ({su_s:.0f} s against {st_s:.0f} s). "
+            f"On the reference alone the suite sent {ref_requests} the requests in "
+            f"{ref_seconds} the time. "
             "Read the ratios rather than the absolute figures: they move less from one machine "
             "to another.",
             "",
@@ -171,9 +176,9 @@ def render(rows: list[Row], examples: int, started: datetime, seconds: float) ->
             "one that is well-formed but names the wrong thing (a queue as `sendCallTo`) "
             "never is. The suite checks each documented row against the contract.",
             "- OpenAPI links rebuild the next request from the acknowledgement's `id` and "
-            "`extension`; no tool follows the `self` URL the server wrote, so a self link that "
-            "answers 404, or answers without the call's views, goes unseen. The suite follows "
-            "the link as given (D21).",
+            "`extension`; Schemathesis does not follow the `self` URL the server wrote, so a "
+            "self link that answers 404, or answers without the call's views, goes unseen. "
+            "The suite follows the link as given (D21).",
             "- Schemathesis reaches an operation's success answers only where a generated or "
             "linked request succeeds: a made call's links lead to its actions, but PickUp "
             "needs a ringing call and OffHold a view on hold, which no schema can ask for. "
@@ -192,7 +197,10 @@ def render(rows: list[Row], examples: int, started: datetime, seconds: float) ->
             "- Each tool runs as its own process against a real loopback uvicorn server "
             "(`BackgroundServer`) serving the fault; a fresh server for each tool, so neither "
             "sees the other's calls. The server counts the HTTP requests it receives; the wall "
-            "time is the tool's process, start-up included.",
+            "time is the tool's process, start-up included. Where a fault keeps a call from "
+            "reaching the state a test waits for (an effect that never shows, a changed call), "
+            "the suite waits up to its bound (D31) in each such test, so those rows vary most "
+            "from run to run.",
             f"- Schemathesis: `schemathesis run docs/openapi-default.json --url URL --header "
             f"'Authorization: Bearer TOKEN' --checks {','.join(CHECKS)} --max-examples "
             f"{examples} --seed 1 --workers 1`, all phases (examples, coverage, fuzzing, "

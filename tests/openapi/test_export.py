@@ -179,3 +179,13 @@ def test_readme_and_docs_point_at_the_export() -> None:
     guide = (ROOT / "docs" / "openapi.md").read_text(encoding="utf-8")
     # The checks the guide's command names are the ones the project's own runs use.
     assert ",".join(CHECKS) in guide
+
+
+def test_comparison_covers_the_faults_it_names() -> None:
+    """docs/comparison.md is regenerated when the set of compared faults changes."""
+    from .comparison import SAME_SHAPE, SHAPE
+
+    text = (ROOT / "docs" / "comparison.md").read_text(encoding="utf-8")
+    assert "python -m tests.openapi.comparison" in text
+    for fault in (*SHAPE, *SAME_SHAPE):
+        assert f"| `{fault}` |" in text, f"rerun python -m tests.openapi.comparison ({fault})"
