@@ -37,3 +37,14 @@ def test_faults_that_change_an_answers_shape_are_found(fault: str) -> None:
         run = run_schemathesis(url, counting, max_examples=EXAMPLES)
     assert run.found and run.exit_code != 0
     assert any(f.startswith(SHAPE_FAULTS[fault]) for f in run.findings), run.findings
+
+
+def test_strict_document_refuses_what_the_default_allows() -> None:
+    """D15/D16: a bulk action's ``200 []`` fits the default document, not the strict one."""
+    fault = "transfer.bulk_empty:status-200"
+    with serve(fault) as (url, counting):
+        default = run_schemathesis(url, counting, max_examples=10)
+    with serve(fault) as (url, counting):
+        strict = run_schemathesis(url, counting, profile="strict", max_examples=10)
+    assert not default.found
+    assert any(f.startswith("ST103") for f in strict.findings), strict.findings
