@@ -3,7 +3,8 @@
 The project's own tests drive the plugin through pytester; a developer's own UAPI_* variables
 (say, a UAPI_URL pointing at their PBX) must not leak into those runs and change their outcome,
 nor must a pytest plugin the machine happens to have: pytest-benchmark refuses to run beside
-xdist, and its warning stops every inner run that asks for workers.
+xdist, and its warning stops every inner run that asks for workers; Schemathesis' plugin (a dev
+dependency, used only as a command) costs seconds at every start.
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     return pytester
 
 
+_BLOCKED = ("benchmark", "schemathesis")
+
+
 def _block_machine_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     addopts = os.environ.get("PYTEST_ADDOPTS", "")
-    if "no:benchmark" not in addopts:
-        monkeypatch.setenv("PYTEST_ADDOPTS", f"{addopts} -p no:benchmark".strip())
+    missing = [f"-p no:{name}" for name in _BLOCKED if f"no:{name}" not in addopts]
+    if missing:
+        monkeypatch.setenv("PYTEST_ADDOPTS", " ".join([addopts, *missing]).strip())

@@ -97,3 +97,43 @@ ALL_RULES = (
     "org_terminal",
     "own_terminal",
 )
+
+
+def _anchored(pattern: re.Pattern[str]) -> str:
+    # JSON Schema patterns search anywhere in the string; the rules above match whole values.
+    return f"^(?:{pattern.pattern})$"
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_EXTENSION = re.compile(r"[0-9]+(\*[0-9]+)?")
+_CALL_ID = re.compile(r"[A-Za-z0-9]+")
+
+# The form of a value each rule accepts, as JSON Schema, for descriptions of the contract that
+# cannot ask the dataset (an OpenAPI export): the dataset-aware rules keep only their syntax.
+_PHONE = {"type": "string", "pattern": _anchored(_PHONE_NUMBER)}
+_EXTENSION_NUMBER = {"type": "string", "pattern": _anchored(_EXTENSION)}
+RULE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "phone_number": _PHONE,
+    "number_list": {"type": "array", "minItems": 1, "items": _PHONE},
+    # The name part is free text; D9's number is a D8 phone number.
+    "caller_id": {"type": "string", "pattern": r"^[^<>]*<(?:\+?[0-9]+|[0-9]+\*[0-9]+)>\s*$"},
+    # D4: a JSON number or a numeric string, greater than 0 (D10).
+    "positive_number": {
+        "oneOf": [
+            {"type": "number", "exclusiveMinimum": 0},
+            {
+                "type": "string",
+                "pattern": r"^\s*\+?([0-9]*[1-9][0-9]*(\.[0-9]*)?|[0-9]*\.[0-9]*[1-9][0-9]*)\s*$",
+            },
+        ]
+    },
+    "boolean_word": {"type": "string", "enum": ["true", "false"]},
+    "nonempty_string": {"type": "string", "minLength": 1},
+    "user": {"type": "string", "pattern": _anchored(_DIGITS)},
+    "own_extension": _EXTENSION_NUMBER,
+    "call": {"type": "string", "pattern": _anchored(_CALL_ID)},
+    "view": {"type": "string", "minLength": 1},
+    "terminal": _EXTENSION_NUMBER,
+    "org_terminal": _EXTENSION_NUMBER,
+    "own_terminal": _EXTENSION_NUMBER,
+}

@@ -1,0 +1,248 @@
+"""Schemathesis with the exported document, and this suite, side by side on the same faults.
+
+Each fault of the reference server is served on a fresh loopback server for each tool; both
+tools run as their own processes, one after the other, and the server counts the requests it
+receives. All figures of ``docs/comparison.md`` come from one run of this command:
+
+    python -m tests.openapi.comparison [--out docs/comparison.md] [--examples N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from pytest_uapi.reference.faults import catalogue
+
+from .harness import CHECKS, ToolRun, run_schemathesis, run_suite, serve, suite_command
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "comparison.md"
+
+# Faults that change the shape of an answer (a status, a schema, the error body, the content
+# type), which a schema-driven tool is built to see ...
+SHAPE = (
+    "make_call.success:status-201",
+    "transfer.success:status-201",
+    "pickup.success:status-201",
+    "make_call.ack:not-an-array",
+    "make_call.ack:no-link",
+    "transfer.ack:no-link",
+    "offhold.self_link:no-views",
+    "transfer.bulk_empty:status-200",
+    "response.json:text-plain",
+    "errors.body:flat",
+    "errors.body:empty",
+    "robustness.wrong_type:500",
+    "robustness.malformed_json:500",
+    "security.missing_token:accepted",
+    "security.unknown_token:accepted",
+)
+# ... and, to be fair, faults whose answers keep a valid shape: a wrong code, an accepted
+# invalid value, a refused documented form, a missing effect, a side effect, a broken link.
+SAME_SHAPE = (
+    "pickup.error.pc_callerid_invalid:wrong-code",
+    "transfer.error.pc_sendcallto_invalid:accepted",
+    "make_call.error.pc_source_invalid:accepted",
+    "user_id.me:refused",
+    "extension.short:refused",
+    "transfer.effect:not-applied",
+    "make_call.self_link:404",
+    "errors.no_side_effects:changes-call",
+    "security.cross_user_call:allowed",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    fault: str | None
+    shape: bool
+    schemathesis: ToolRun
+    suite: ToolRun
+
+
+def measure(fault: str | None, examples: int) -> Row:
+    with serve(fault) as (url, counting):
+        schemathesis = run_schemathesis(url, counting, max_examples=examples)
+    with serve(fault) as (url, counting):
+        suite = run_suite(url, counting)
+    return Row(fault, fault in SHAPE, schemathesis, suite)
+
+
+def _found(run: ToolRun, what: str) -> str:
+    if not run.found:
+        return "no"
+    return f"**yes**: {what}"
+
+
+def _st_what(run: ToolRun) -> str:
+    return ", ".join(f.split(" ", 1)[0] for f in run.findings)
+
+
+def _line(row: Row) -> str:
+    name = f"`{row.fault}`" if row.fault else "reference (no fault)"
+    st, su = row.schemathesis, row.suite
+    count = len(su.findings)
+    failed = f"{count} failed test{'s' if count != 1 else ''}"
+    return (
+        f"| {name} | {_found(st, _st_what(st))} | {st.requests} | {st.seconds:.1f} "
+        f"| {_found(su, failed)} | {su.requests} | {su.seconds:.1f} |"
+    )
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "-"
+
+
+def _summary(rows: list[Row], shape: bool, label: str) -> str:
+    group = [r for r in rows if r.fault and r.shape is shape]
+    st = sum(r.schemathesis.found for r in group)
+    su = sum(r.suite.found for r in group)
+    return f"| {label} | {len(group)} | {st} | {su} |"
+
+
+def render(rows: list[Row], examples: int, started: datetime, seconds: float) -> str:
+    faults = [r for r in rows if r.fault]
+    ref = next(r for r in rows if r.fault is None)
+    ref_requests = _ratio(ref.suite.requests, ref.schemathesis.requests)
+    ref_seconds = _ratio(ref.suite.seconds, ref.schemathesis.seconds)
+    st_req = sum(r.schemathesis.requests for r in faults)
+    su_req = sum(r.suite.requests for r in faults)
+    st_s = sum(r.schemathesis.seconds for r in faults)
+    su_s = sum(r.suite.seconds for r in faults)
+    descriptions = {name: f.description for name, f in catalogue().items()}
+    when = started.strftime("%Y-%m-%d %H:%M")
+    table = [
+        "| server | Schemathesis found | requests | s | suite found | requests | s |",
+        "| --- | --- | ---: | ---: | --- | ---: | ---: |",
+        *(_line(r) for r in rows if r.fault is None),
+        "| *answers change shape* | | | | | | |",
+        *(_line(r) for r in rows if r.fault and r.shape),
+        "| *answers keep their shape* | | | | | | |",
+        *(_line(r) for r in rows if r.fault and not r.shape),
+    ]
+    what = [f"- `{r.fault}`: {descriptions[r.fault]}" for r in faults]
+    return "\n".join(
+        [
+            "# Schemathesis and this suite, side by side",
+            "",
+            "<!-- Generated by `python -m tests.openapi.comparison`; do not edit by hand. -->",
+            "",
+            "The same faults of the reference server, each served fresh to each tool: "
+            "[Schemathesis](https://schemathesis.readthedocs.io/) with the exported document "
+            "([openapi.md](openapi.md)) and the checks that apply to this contract, and this "
+            "suite (default profile) over HTTP. *Found* means the tool's run failed: "
+            "Schemathesis reported a failure, or the suite exited non-zero.",
+            "",
+            "## Summary",
+            "",
+            "| faults | count | found by Schemathesis | found by the suite |",
+            "| --- | ---: | ---: | ---: |",
+            _summary(rows, True, "answers change shape (status, schema, error body, type)"),
+            _summary(rows, False, "answers keep their shape (codes, effects, links, ...)"),
+            "",
+            f"Over the {len(faults)} faults the suite sent {_ratio(su_req, st_req)} the "
+            f"requests Schemathesis sent ({su_req} against {st_req}) and took "
+            f"{_ratio(su_s, st_s)} its wall time ({su_s:.0f} s against {st_s:.0f} s). "
+            f"On the reference alone the suite sent {ref_requests} the requests in "
+            f"{ref_seconds} the time. "
+            "Read the ratios rather than the absolute figures: they move less from one machine "
+            "to another.",
+            "",
+            "## Every server",
+            "",
+            "Schemathesis' findings are its failure codes "
+            "(`st explain CODE`: ST101 server error, ST103 undocumented status, ST105 "
+            "undocumented content type, ST108 response violates the schema, ST109 body is not "
+            "JSON, ST201 schema-violating request accepted, ST203 missing required header "
+            "accepted, ST401 authentication ignored).",
+            "",
+            *table,
+            "",
+            "## Why the rows differ",
+            "",
+            "- A schema says what an answer looks like, not what it means: a wrong documented "
+            "code is still a string, a refused documented form (`@me`, a short extension) is "
+            "a well-formed 400, and a missing effect or a side effect shows only in a later "
+            "List. An invalid value acted on is seen only when the value breaks the schema's "
+            "syntax and the request otherwise succeeds (`negative_data_rejection`, ST201); "
+            "one that is well-formed but names the wrong thing (a queue as `sendCallTo`) "
+            "never is. The suite checks each documented row against the contract.",
+            "- OpenAPI links rebuild the next request from the acknowledgement's `id` and "
+            "`extension`; Schemathesis does not follow the `self` URL the server wrote, so a "
+            "self link that answers 404, or answers without the call's views, goes unseen. "
+            "The suite follows the link as given (D21).",
+            "- Schemathesis reaches an operation's success answers only where a generated or "
+            "linked request succeeds: a made call's links lead to its actions, but PickUp "
+            "needs a ringing call and OffHold a view on hold, which no schema can ask for. "
+            "The suite prepares each call state first (D31, D35).",
+            "- The default profile allows 200 for an action (D15), so the bulk action's "
+            "`200 []` fits the default document; the strict document, which allows only 202, "
+            "has it as an undocumented status.",
+            "",
+            "## How it was measured",
+            "",
+            f"- One run of `python -m tests.openapi.comparison`, started {when} UTC, "
+            f"{seconds / 60:.1f} minutes in all, on a {platform.machine()} "
+            f"machine with {os.cpu_count()} cores shared with other work, Python "
+            f"{platform.python_version()}, Schemathesis {version('schemathesis')}, "
+            f"pytest-uapi {version('pytest-uapi')}.",
+            "- Each tool runs as its own process against a real loopback uvicorn server "
+            "(`BackgroundServer`) serving the fault; a fresh server for each tool, so neither "
+            "sees the other's calls. The server counts the HTTP requests it receives; the wall "
+            "time is the tool's process, start-up included. Where a fault keeps a call from "
+            "reaching the state a test waits for (an effect that never shows, a changed call), "
+            "the suite waits up to its bound (D31) in each such test, so those rows vary most "
+            "from run to run.",
+            f"- Schemathesis: `schemathesis run docs/openapi-default.json --url URL --header "
+            f"'Authorization: Bearer TOKEN' --checks {','.join(CHECKS)} --max-examples "
+            f"{examples} --seed 1 --workers 1`, all phases (examples, coverage, fuzzing, "
+            "stateful).",
+            "- The suite: `python " + " ".join(suite_command("URL")[1:]) + "`, from an empty "
+            "folder (no project settings).",
+            "",
+            "## Repeat it on your own server",
+            "",
+            "1. Load the reference dataset (decisions.md, *The reference dataset*) into a test "
+            "deployment, or write a target profile for yours.",
+            "2. `uapi-openapi -o openapi.json` (add `--profile strict` for the examples' "
+            "literal forms).",
+            "3. Run the two commands above with your URL and token; count the requests in your "
+            "server's access log between the runs, and time each command.",
+            "4. A fault to compare is whatever your server gets wrong: run both before and "
+            "after a change and compare what each reports.",
+            "",
+            "## The faults",
+            "",
+            *what,
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.openapi.comparison")
+    parser.add_argument("--out", type=Path, default=OUT, help="default: %(default)s")
+    parser.add_argument("--examples", type=int, default=10, help="Schemathesis --max-examples")
+    parser.add_argument("faults", nargs="*", help="default: the documented set")
+    args = parser.parse_args(argv)
+    started, start = datetime.now(UTC), time.perf_counter()
+    chosen = args.faults or [*SHAPE, *SAME_SHAPE]
+    rows = []
+    for fault in [None, *chosen]:
+        rows.append(measure(fault, args.examples))
+        sys.stderr.write(_line(rows[-1]) + "\n")  # progress: a full run takes minutes
+    text = render(rows, args.examples, started, time.perf_counter() - start)
+    args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
