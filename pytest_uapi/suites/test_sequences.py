@@ -93,7 +93,7 @@ def test_sequences(
 
     machine = SequenceMachine.for_world(world)
     seeded = seed(_uapi_settings.seed + zlib.crc32(request.node.nodeid.encode()))(machine)
-    run_state_machine_as_test(  # type: ignore[no-untyped-call]  # hypothesis leaves it untyped
+    run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]  # untyped in older hypothesis
         seeded,
         settings=hypothesis_settings(
             max_examples=batch,
