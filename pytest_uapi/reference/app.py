@@ -32,11 +32,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_dataset
 
 from . import errors
+from .behaviour import Behaviour, ShapedAnswers, place
 from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
 from .errors import ApiError
 from .faults import REFERENCE, Switches, switches_for
 from .oauth import TOKEN_PATH, TokenStore, token_endpoint
 from .pbx import Call, Pbx, TooManyCalls
+from .timeline import Timeline
 from .validation import (
     MAX_QUERY_VALUE,
     RULES,
@@ -108,12 +110,17 @@ class _Server:
         switches: Switches,
         token_lifetime: float = 3600.0,
         body_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        behaviour: Behaviour | None = None,
+        timeline: Timeline[Call] | None = None,
     ) -> None:
         self.contract = contract
         self.dataset = dataset
         self.faults = switches
+        self.behaviour = behaviour or Behaviour()
         self.pbx = (
-            Pbx(dataset, new_call_id=_numeric_id) if switches.numeric_call_ids else Pbx(dataset)
+            Pbx(dataset, new_call_id=_numeric_id, timeline=timeline)
+            if switches.numeric_call_ids
+            else Pbx(dataset, timeline=timeline)
         )
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
@@ -368,6 +375,7 @@ class _Server:
                 errors.TOO_MANY_CALLS,
                 f"The user already has {self.pbx.max_calls_per_user} live calls",
             ) from None
+        call = place(self.pbx, call, self.behaviour)
         # The 004 example echoes the extension as sent ("210").
         ack = self.acknowledge(request, sent, call, self.make_call_op)
         return self.accept(self.make_call_op, ack if self.faults.ack_not_array else [ack])
@@ -412,7 +420,7 @@ class _Server:
 
     def _hang_up(self, request: Request, user: User) -> tuple[Call, Context]:
         call, ctx = self.addressed_call(request, user)
-        self.pbx.hang_up(call)
+        self.pbx.later(self.behaviour.effect_delay, call, _ended)
         return call, ctx
 
     def addressed_call(self, request: Request, user: User) -> tuple[Call, Context]:
@@ -466,7 +474,7 @@ class _Server:
     def _hang_up_all(self, request: Request, user: User) -> list[Call]:
         calls = self.addressed_calls(request, user)
         for call in calls:
-            self.pbx.hang_up(call)
+            self.pbx.later(self.behaviour.effect_delay, call, _ended)
         return calls
 
     async def act(self, request: Request, *, collection: bool) -> Response:
@@ -514,7 +522,10 @@ class _Server:
         if call is None:  # only when a check was switched off
             raise ApiError(400, errors.INVALID_REQUEST, "No such call")
         if operation not in self.faults.no_effect:
-            call = self.pbx.store(self.effect(action, ctx, call))
+            # D31: the effect may show a moment after the 202 (``effect_delay``); the
+            # acknowledgement names only what no action changes (id, extension, owner).
+            change = functools.partial(self.effect, action, ctx)
+            self.pbx.later(self.behaviour.effect_delay, call, change)
         return self.accept(operation, self.ack(request, ctx, call, operation))
 
     def _choose_bulk(
@@ -532,8 +543,12 @@ class _Server:
         Each call's new version is computed without the lock, then all are stored in one short
         locked step, which takes the extension's calls again: a call that changed or joined
         the extension meanwhile is computed there from what it is now, one hung up meanwhile
-        is left out. So the bulk action is atomic, as of that step.
+        is left out. So the bulk action is atomic, as of that step. With an effect delay, that
+        step only schedules each call's effect (computed when it falls due, on the call as it
+        is then).
         """
+        if self.behaviour.effect_delay > 0:
+            return self._bulk_later(request, bulk)
         planned = {c.id: (c, self.effect(bulk.action, bulk.ctx, c)) for c in bulk.calls}
         with self.pbx.lock:
             changed = []
@@ -545,6 +560,17 @@ class _Server:
         if not changed:
             return self.bulk_empty(bulk.operation)
         acks = [self.ack(request, bulk.ctx, call, bulk.operation) for call in changed]
+        return self.accept(bulk.operation, acks)
+
+    def _bulk_later(self, request: Request, bulk: _Bulk) -> Response:
+        change = functools.partial(self.effect, bulk.action, bulk.ctx)
+        with self.pbx.lock:
+            calls = self.pbx.calls_of(bulk.ctx.user.id, bulk.ctx.uri_extension)
+            for call in calls:
+                self.pbx.later(self.behaviour.effect_delay, call, change)
+        if not calls:
+            return self.bulk_empty(bulk.operation)
+        acks = [self.ack(request, bulk.ctx, call, bulk.operation) for call in calls]
         return self.accept(bulk.operation, acks)
 
     def bulk_empty(self, operation: str) -> Response:
@@ -627,6 +653,11 @@ class _UnambiguousFraming:
         await self.app(scope, receive, send)
 
 
+def _ended(call: Call) -> None:
+    """A hang-up, as a change of the call (D28): it ends it."""
+    return None
+
+
 def _numeric_id() -> str:
     """The alternatives variant's call ids: digits only (D7 asks only for alphanumeric)."""
     return str(secrets.randbelow(10**15) + 10**14)
@@ -696,14 +727,19 @@ def create_app(
     fault: str | None = None,
     token_lifetime: float = 3600.0,
     body_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    behaviour: Behaviour | None = None,
+    timeline: Timeline[Call] | None = None,
 ) -> Starlette:
     """The reference server as an ASGI app, serving ``dataset`` (default: the shipped one).
 
     Each app has its own in-memory PBX (``app.state.pbx``), empty at start. ``fault`` names a
     deliberately broken variant (``faults.catalogue()``) or ``"alternatives"``; unknown names
-    raise ``KeyError``. Tokens issued by ``POST /oauth/token.php`` expire after
-    ``token_lifetime`` seconds. A body that has not fully arrived ``body_timeout`` seconds after
-    the app started reading it is refused (408, or OAuth's 400 ``invalid_request``).
+    raise ``KeyError``. ``behaviour`` makes it behave as a real deployment may (latency,
+    asynchronous progress and effects, several views, ...: ``behaviour.Behaviour``); ``timeline``
+    is where its delayed changes wait (tests give one with their own clock). Tokens issued by
+    ``POST /oauth/token.php`` expire after ``token_lifetime`` seconds. A body that has not fully
+    arrived ``body_timeout`` seconds after the app started reading it is refused (408, or OAuth's
+    400 ``invalid_request``).
     """
     switches = switches_for(fault) if fault else REFERENCE
     server = _Server(
@@ -713,6 +749,8 @@ def create_app(
         switches,
         token_lifetime,
         body_timeout,
+        behaviour,
+        timeline,
     )
     wrap = functools.partial(_endpoint, refuse=server.refuse)
 
@@ -745,7 +783,14 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_UnambiguousFraming)],
+        middleware=[
+            *(
+                [Middleware(ShapedAnswers, server.behaviour)]
+                if server.behaviour.shapes_answers
+                else []
+            ),
+            Middleware(_UnambiguousFraming),
+        ],
         exception_handlers={HTTPException: _http_error},
     )
     # A trailing slash is another URI, not a redirect: answer 404 like any unknown route.
