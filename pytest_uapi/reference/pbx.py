@@ -138,7 +138,7 @@ class Pbx:
         self._clock = clock
         self._owners: dict[str, str] = {}  # call id -> owner
         self._by_owner: dict[str, dict[str, Call]] = {}  # owner -> call id -> call
-        self.timeline: Timeline[Call] = timeline or Timeline()
+        self.timeline: Timeline[Call] = timeline if timeline is not None else Timeline()
         # While a change that fell due earlier is applied: when it fell due (the timeline's
         # clock), so that the times it records are when it happened, not when it was noticed.
         self._due_at: float | None = None
