@@ -84,11 +84,14 @@ class Behaviour:
 CONFORMING: Mapping[str, str] = {
     "unknown-fields": "extra-fields",
     "multi-view": "multi-view",
-    "asynchronous": "answer-delay=0.2,effect-delay=0.2",
+    "asynchronous": "answer-delay=0.1,effect-delay=0.1",
     "close-connections": "close-connections",
     "chunked": "chunked",
     "prefix": "prefix=/pbx/v1",
-    "realistic": "latency=0.01,answer-delay=0.15,effect-delay=0.15,multi-view,extra-fields",
+    "everything": (
+        "latency=0.005,answer-delay=0.1,effect-delay=0.1,multi-view,extra-fields,"
+        "close-connections,chunked,prefix=/pbx"
+    ),
 }
 """Variants a vendor's server may legitimately be, as ``--uapi-reference-options`` values: both
 profiles must pass each (D1 prefix, D31, D35, D36; connection handling and framing are HTTP's)."""
