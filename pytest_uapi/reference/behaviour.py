@@ -114,7 +114,7 @@ def place(pbx: Pbx, call: Call, behaviour: Behaviour) -> Call:
         views=tuple(replace(v, status=STATUS_TRYING, answered=None) for v in settled.views),
     )
     pbx.store(trying)
-    pbx.later(behaviour.answer_delay, trying, lambda now: _progressed(pbx, now, settled))
+    pbx.later(behaviour.answer_delay, trying, lambda current: _progressed(pbx, current, settled))
     return trying
 
 
