@@ -188,18 +188,19 @@ class CallProvisioner:
         """Read until ``reached`` holds, up to the settle bound; the last reading either way
         (None when there was nothing to read).
 
-        The last read is sent once the bound has passed, so whatever shows within the bound is
-        seen, however the polls fall: a state a server reaches just in time passes.
+        The last read is sent once the bound has passed (a read sent before it and answered
+        after it still counts as an early one), so whatever shows within the bound is seen,
+        however the polls and the round trips fall: a state reached just in time passes.
         """
         deadline = time.monotonic() + self.settle
         for interval in poll_intervals():
+            sent = time.monotonic()
             value = read()
             if value is not None and reached(value):
                 return value
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if sent >= deadline:
                 return value
-            time.sleep(min(interval, left))
+            time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading state ------------------------------------------------------------------------
