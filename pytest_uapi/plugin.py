@@ -21,7 +21,13 @@ import pytest
 from . import parallel
 from .checking.marks import MARKER_HELP, requirements_of
 from .settings.options import add_options
-from .settings.resolve import SEED_CACHE_KEY, UapiInsecureWarning, resolve, share_with_workers
+from .settings.resolve import (
+    SEED_CACHE_KEY,
+    UapiInsecureWarning,
+    UapiSettleWarning,
+    resolve,
+    share_with_workers,
+)
 from .stash import CLOSE_SESSION, INTERRUPTS, SESSION, SETTINGS, SUITE
 
 # Light (no httpx): one class for every check of the run, in-process inner runs included.
@@ -83,6 +89,16 @@ def pytest_configure(config: pytest.Config) -> None:
             UapiInsecureWarning(
                 "--uapi-insecure: the target's TLS certificate is not verified; "
                 "prefer --uapi-ca-bundle FILE"
+            ),
+            stacklevel=2,
+        )
+    longest = settings.reference.longest_delay
+    if longest > settings.settle:
+        config.issue_config_time_warning(
+            UapiSettleWarning(
+                f"{settings.where('settle')} {settings.settle:g}s is shorter than the embedded "
+                f"reference server's delay of {longest:g}s: its calls and effects show later "
+                f"than the suite waits; pass --uapi-settle {longest:g} or more"
             ),
             stacklevel=2,
         )

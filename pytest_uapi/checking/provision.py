@@ -185,15 +185,21 @@ class CallProvisioner:
 
     def wait_for(self, read: Callable[[], T | None], reached: Callable[[T], bool]) -> T | None:
         """Read until ``reached`` holds, up to the settle bound; the last reading either way
-        (None when there was nothing to read)."""
+        (None when there was nothing to read).
+
+        The last read is sent once the bound has passed (a read sent before it and answered
+        after it still counts as an early one), so whatever shows within the bound is seen,
+        however the polls and the round trips fall: a state reached just in time passes.
+        """
         deadline = time.monotonic() + self.settle
         for interval in poll_intervals():
+            sent = time.monotonic()
             value = read()
             if value is not None and reached(value):
                 return value
-            if time.monotonic() + interval > deadline:
+            if sent >= deadline:
                 return value
-            time.sleep(interval)
+            time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading state ------------------------------------------------------------------------
@@ -310,11 +316,23 @@ class CallProvisioner:
         return Call(call_id, state, str(view.get("id")), body)
 
     def gone_call(self) -> str:
-        """The id of a call that was made and hung up: a call that no longer exists (D7, D32)."""
+        """The id of a call that was made and hung up: a call that no longer exists (D7, D32).
+
+        A hang-up may take effect a moment after its answer (D31): until the List stops showing
+        the call, the call still exists and acting on it may rightly succeed.
+        """
         call = self.make("on_call")
         exchange = self.hang_up(call.id)
         if not exchange.accepted:
             self.preconditions.fail("hang up", "hanging up a call (D28) failed", exchange)
+        caller = self.target.caller
+        listed = self.wait_for(lambda: self.list_ids(caller), lambda ids: call.id not in ids)
+        if listed is None or call.id in listed:
+            self.preconditions.fail(
+                "hang up",
+                f"the hung-up call was still listed after {self.settle:g}s (see test_hang_up)",
+                self.client.last,
+            )
         return call.id
 
     def share_ringing(self) -> None:

@@ -1,6 +1,8 @@
 """``uapi-reference-server``: serve the reference implementation over HTTP.
 
     uapi-reference-server [--host 127.0.0.1] [--port 8080] [--dataset FILE] [--idle-timeout 5]
+                          [--latency S] [--answer-delay S] [--effect-delay S] [--multi-view]
+                          [--extra-fields] [--close-connections] [--chunked] [--prefix PATH]
 
 Loopback by default. Prints the base URL and the dataset's tokens, then serves until Ctrl-C. A bad
 argument, an unreadable dataset or an address that cannot be listened on is one error line and
@@ -21,6 +23,8 @@ from pytest_uapi.contract import Dataset, load_dataset
 from pytest_uapi.contract.dataset import DatasetError
 
 from .app import create_app
+from .background import mount
+from .behaviour import Behaviour
 from .connections import DEFAULT_IDLE_TIMEOUT, uvicorn_idle_settings
 from .faults import VARIANTS, catalogue
 
@@ -54,6 +58,80 @@ def _seconds(text: str) -> float:
     if not 0 < seconds < float("inf"):
         raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return seconds
+
+
+def _delay(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds >= 0")
+    return seconds
+
+
+def _prefix(text: str) -> str:
+    segments = text.strip("/").split("/")
+    if text.strip("/") and (
+        segments[0] == "uapi"
+        or not all(s and all(c.isalnum() or c in "._~-" for c in s) for s in segments)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a path of plain segments outside /uapi (e.g. /pbx)"
+        )
+    return text
+
+
+def _realistic(parser: argparse.ArgumentParser) -> None:
+    """The options of a deployment that behaves as a real PBX may (``behaviour``)."""
+    group = parser.add_argument_group(
+        "realistic behaviour",
+        "behave as a real deployment may, still conforming (give the suite --uapi-settle at "
+        "least the longest delay)",
+    )
+    delays = (
+        ("--latency", "each answer waits this long before it is sent"),
+        (
+            "--answer-delay",
+            "a made call is trying (status 2) this long before it rings or is answered",
+        ),
+        (
+            "--effect-delay",
+            "an accepted action's effect (transfer, voicemail, pickup, hold, "
+            "off hold, hang-up) shows this long after its answer",
+        ),
+    )
+    for flag, text in delays:
+        group.add_argument(
+            flag, type=_delay, default=0.0, metavar="SECONDS", help=f"{text} (default: 0)"
+        )
+    switches = (
+        ("--multi-view", "list a view for the caller and one per destination (D35)"),
+        ("--extra-fields", "add fields and headers the documents do not name (D36)"),
+        ("--close-connections", "close the connection after every answer"),
+        ("--chunked", "send answers in chunks, without Content-Length"),
+    )
+    for flag, text in switches:
+        group.add_argument(flag, action="store_true", help=text)
+    group.add_argument(
+        "--prefix",
+        type=_prefix,
+        default="",
+        metavar="PATH",
+        help="serve under this path (D1), e.g. /pbx: the suite's URL is then http://HOST:PORT/pbx",
+    )
+
+
+def _behaviour(args: argparse.Namespace) -> Behaviour:
+    return Behaviour(
+        latency=args.latency,
+        answer_delay=args.answer_delay,
+        effect_delay=args.effect_delay,
+        multi_view=args.multi_view,
+        extra_fields=args.extra_fields,
+        close_connections=args.close_connections,
+        chunked=args.chunked,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list the faults (one per violated requirement) and exit",
     )
+    _realistic(parser)
     return parser
 
 
@@ -154,12 +233,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     sock = _listen(args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    sys.stdout.write(_banner(f"http://{shown}:{port}", dataset))
+    prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
+    sys.stdout.write(_banner(f"http://{shown}:{port}{prefix}", dataset))
     if args.fault:
         sys.stdout.write(f"serving with fault {args.fault}: this server is broken on purpose\n")
+    behaviour = _behaviour(args)
+    if behaviour != Behaviour():
+        sys.stdout.write(f"behaving as: {behaviour.describe()}\n")
     sys.stdout.flush()
+    app = create_app(dataset, fault=args.fault, body_timeout=args.idle_timeout, behaviour=behaviour)
     config = uvicorn.Config(
-        create_app(dataset, fault=args.fault, body_timeout=args.idle_timeout),
+        mount(app, prefix),
         log_level="info",
         lifespan="off",
         ws="none",

@@ -32,10 +32,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pytest_uapi.contract import Contract, Dataset, User, load_contract, load_dataset
 
 from . import errors
+from .behaviour import Behaviour, ShapedAnswers, place
 from .connections import DEFAULT_IDLE_TIMEOUT, BodyTimeout, BodyTooLarge, read_body
 from .errors import ApiError
 from .faults import REFERENCE, WRONG_CODE, Switches, switches_for
 from .pbx import STATUS_RINGING, Call, Pbx, TooManyCalls, new_call_id
+from .timeline import Timeline
 from .token_endpoint import TOKEN_PATH, TokenStore, token_endpoint
 from .validation import (
     MAX_QUERY_VALUE,
@@ -109,15 +111,19 @@ class _Server:
         switches: Switches,
         token_lifetime: float = 3600.0,
         body_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        behaviour: Behaviour | None = None,
+        timeline: Timeline[Call] | None = None,
     ) -> None:
         self.contract = contract
         self.dataset = dataset
         self.faults = switches
+        self.behaviour = behaviour or Behaviour()
         self.pbx = Pbx(
             dataset,
             new_call_id=_numeric_id if switches.numeric_call_ids else new_call_id,
             reuse_ids=switches.reuse_ids,
             own_extension_only=switches.own_extension_only,
+            timeline=timeline,
         )
         # Faults' memory: calls made without extension (named none), calls hung up (still
         # listed), and whether a request was refused since the last accepted change.
@@ -409,6 +415,7 @@ class _Server:
                 errors.TOO_MANY_CALLS,
                 f"The user already has {self.pbx.max_calls_per_user} live calls",
             ) from None
+        call = place(self.pbx, call, self.behaviour)
         if self.faults.unnamed_default_extension and ctx.lookup("body.extension") is MISSING:
             self.unnamed.add(call.id)
         if self.faults.unhold_on_make:
@@ -473,7 +480,7 @@ class _Server:
             ended = [c for c in self.pbx.calls_of(call.owner, None) if c.parties == call.parties]
         if not self.faults.hangup_no_effect:
             for each in ended:
-                self.pbx.hang_up(each)
+                self.pbx.later(self.behaviour.effect_delay, each, _ended)
             if self.faults.list_keeps_ended:
                 self.ended += ended
         self.refused_since_change = False
@@ -571,7 +578,7 @@ class _Server:
     def _hang_up_all(self, request: Request, user: User) -> list[Call]:
         calls = self.addressed_calls(request, user, "hangup")
         for call in calls:
-            self.pbx.hang_up(call)
+            self.pbx.later(self.behaviour.effect_delay, call, _ended)
         return calls
 
     async def act(self, request: Request, *, collection: bool) -> Response:
@@ -625,11 +632,19 @@ class _Server:
             raise ApiError(400, errors.INVALID_REQUEST, "No such call")
         before = call
         if operation not in self.faults.no_effect:
-            call = self.pbx.store(self.effect(action, ctx, call))
+            # D31: the effect may show a moment after the 202 (``effect_delay``); the
+            # acknowledgement names only what no action changes (id, extension, owner).
+            self.pbx.later(
+                self.behaviour.effect_delay, call, functools.partial(self.effect, action, ctx)
+            )
         if operation in self.faults.act_on_all:  # a fault: every call in that state changes
             for other in self.pbx.calls_of(ctx.user.id, ctx.uri_extension or call.extension):
                 if other.id != call.id and _state(other) == _state(before):
-                    self.pbx.store(self.effect(action, ctx, other))
+                    self.pbx.later(
+                        self.behaviour.effect_delay,
+                        other,
+                        functools.partial(self.effect, action, ctx),
+                    )
         self.refused_since_change = False
         return self.accept(operation, self.ack(request, ctx, call, operation))
 
@@ -648,8 +663,12 @@ class _Server:
         Each call's new version is computed without the lock, then all are stored in one short
         locked step, which takes the extension's calls again: a call that changed or joined
         the extension meanwhile is computed there from what it is now, one hung up meanwhile
-        is left out. So the bulk action is atomic, as of that step.
+        is left out. So the bulk action is atomic, as of that step. With an effect delay, that
+        step only schedules each call's effect (computed when it falls due, on the call as it
+        is then).
         """
+        if self.behaviour.effect_delay > 0:
+            return self._bulk_later(request, bulk)
         planned = {c.id: (c, self.effect(bulk.action, bulk.ctx, c)) for c in bulk.calls}
         with self.pbx.lock:
             changed = []
@@ -671,6 +690,17 @@ class _Server:
         if operation in self.faults.bulk_first_only:
             calls = calls[:1]
         return calls
+
+    def _bulk_later(self, request: Request, bulk: _Bulk) -> Response:
+        change = functools.partial(self.effect, bulk.action, bulk.ctx)
+        with self.pbx.lock:
+            calls = self.bulk_targets(bulk.operation, bulk.ctx)
+            for call in calls:
+                self.pbx.later(self.behaviour.effect_delay, call, change)
+        if not calls:
+            return self.bulk_empty(bulk.operation)
+        acks = [self.ack(request, bulk.ctx, call, bulk.operation) for call in calls]
+        return self.accept(bulk.operation, acks)
 
     def bulk_empty(self, operation: str) -> Response:
         """D16: no call to act on."""
@@ -750,6 +780,11 @@ class _UnambiguousFraming:
                 await respond(400, body, {"Connection": "close"})(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _ended(call: Call) -> None:
+    """A hang-up, as a change of the call (D28): it ends it."""
+    return None
 
 
 def _numeric_id() -> str:
@@ -899,14 +934,19 @@ def create_app(
     fault: str | None = None,
     token_lifetime: float = 3600.0,
     body_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    behaviour: Behaviour | None = None,
+    timeline: Timeline[Call] | None = None,
 ) -> Starlette:
     """The reference server as an ASGI app, serving ``dataset`` (default: the shipped one).
 
     Each app has its own in-memory PBX (``app.state.pbx``), empty at start. ``fault`` names a
     deliberately broken variant (``faults.catalogue()``) or ``"alternatives"``; unknown names
-    raise ``KeyError``. Tokens issued by ``POST /oauth/token.php`` expire after
-    ``token_lifetime`` seconds. A body that has not fully arrived ``body_timeout`` seconds after
-    the app started reading it is refused (408, or OAuth's 400 ``invalid_request``).
+    raise ``KeyError``. ``behaviour`` makes it behave as a real deployment may (latency,
+    asynchronous progress and effects, several views, ...: ``behaviour.Behaviour``); ``timeline``
+    is where its delayed changes wait (tests give one with their own clock). Tokens issued by
+    ``POST /oauth/token.php`` expire after ``token_lifetime`` seconds. A body that has not fully
+    arrived ``body_timeout`` seconds after the app started reading it is refused (408, or OAuth's
+    400 ``invalid_request``).
     """
     switches = switches_for(fault) if fault else REFERENCE
     server = _Server(
@@ -916,6 +956,8 @@ def create_app(
         switches,
         token_lifetime,
         body_timeout,
+        behaviour,
+        timeline,
     )
     wrap = functools.partial(_endpoint, refuse=server.refuse)
 
@@ -948,7 +990,14 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_UnambiguousFraming)],
+        middleware=[
+            *(
+                [Middleware(ShapedAnswers, server.behaviour)]
+                if server.behaviour.shapes_answers
+                else []
+            ),
+            Middleware(_UnambiguousFraming),
+        ],
         exception_handlers={HTTPException: _http_error},
     )
     # A trailing slash is another URI, not a redirect: answer 404 like any unknown route.

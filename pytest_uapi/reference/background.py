@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .connections import DEFAULT_IDLE_TIMEOUT, uvicorn_idle_settings
 
-__all__ = ["BackgroundServer"]
+__all__ = ["BackgroundServer", "mount"]
 
 _HOST = "127.0.0.1"
 
@@ -64,6 +64,12 @@ def _normalise_prefix(prefix: str) -> str:
     return f"/{prefix}" if prefix else ""
 
 
+def mount(app: ASGIApp, prefix: str) -> ASGIApp:
+    """``app`` served under ``prefix`` only (``app`` itself when there is none)."""
+    prefix = _normalise_prefix(prefix)
+    return _Prefixed(app, prefix) if prefix else app
+
+
 class BackgroundServer:
     """Serve ``app`` over HTTP on ``127.0.0.1`` (a free port) while the ``with`` block runs.
 
@@ -83,7 +89,7 @@ class BackgroundServer:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.prefix = _normalise_prefix(prefix)
-        served: ASGIApp = _Prefixed(app, self.prefix) if self.prefix else app
+        served = mount(app, self.prefix)
         self.start_timeout = start_timeout
         self._config = uvicorn.Config(
             served,

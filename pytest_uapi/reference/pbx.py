@@ -9,6 +9,10 @@ a consistent state whichever thread or event loop drives the app. The methods he
 the lock themselves, except ``snapshot`` (meant for observers outside a request). Calls and views
 are frozen values: a change stores a new version, so what a reader took under the lock can be
 rendered after it has released the lock.
+
+A server may also take a moment to settle (D31): ``later`` keeps a change on the ``Timeline``
+until it falls due, and every reader here applies the changes that are due first, so a reader
+never sees a change early or one that is due missing.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import secrets
 import threading
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pytest_uapi.contract import Dataset, Extension, Organization, load_contract
+
+from .timeline import Change, Timeline
 
 # D23, from the contract's support data: the suite reads the same table
 STATUS_RINGING = load_contract().support.view_status["ringing"]
@@ -125,6 +131,7 @@ class Pbx:
         clock: Callable[[], str] = now_iso,
         reuse_ids: bool = False,
         own_extension_only: bool = False,
+        timeline: Timeline[Call] | None = None,
     ) -> None:
         self.dataset = dataset
         # Faults (faults.Switches): ids handed out again after a hang-up, and a call found only
@@ -137,6 +144,48 @@ class Pbx:
         self._clock = clock
         self._owners: dict[str, str] = {}  # call id -> owner
         self._by_owner: dict[str, dict[str, Call]] = {}  # owner -> call id -> call
+        self.timeline: Timeline[Call] = timeline if timeline is not None else Timeline()
+        # While a change that fell due earlier is applied: when it fell due (the timeline's
+        # clock), so that the times it records are when it happened, not when it was noticed.
+        self._due_at: float | None = None
+
+    def now(self) -> str:
+        """The time a change made now happens at (``clock``, or when a due change fell due)."""
+        if self._due_at is None:
+            return self._clock()
+        late = max(0.0, self.timeline.now() - self._due_at)
+        return (datetime.now(UTC) - timedelta(seconds=late)).isoformat(timespec="seconds")
+
+    # --- changes that fall due later (D31) ----------------------------------------------------
+
+    def later(self, delay: float, call: Call, change: Change[Call]) -> None:
+        """Apply ``change`` to ``call`` as it is ``delay`` seconds from now (at once if 0)."""
+        if delay > 0:
+            self.timeline.add(delay, call.id, change)
+            return
+        self._apply(call, change)
+
+    def _apply(self, call: Call, change: Change[Call]) -> None:
+        changed = change(call)
+        if changed is None:
+            self.hang_up(call)
+        else:
+            self.store(changed)
+
+    def _catch_up(self) -> None:
+        """Apply the changes that are due, to each call as it is then (one hung up is left)."""
+        if self._due_at is not None or not len(self.timeline):
+            return  # nothing due, or a change being applied reads the calls
+        for at, call_id, change in self.timeline.due():
+            owner = self._owners.get(call_id)
+            call = self._by_owner[owner].get(call_id) if owner is not None else None
+            if call is None:
+                continue
+            self._due_at = at
+            try:
+                self._apply(call, change)
+            finally:
+                self._due_at = None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -156,6 +205,7 @@ class Pbx:
 
     def find(self, owner: str, extension: str | None, call_id: str) -> Call | None:
         """A call of ``owner`` by id, involving ``extension`` (``None``: any of the owner's)."""
+        self._catch_up()
         call = self._by_owner.get(owner, {}).get(call_id)
         if call is None:
             return None
@@ -166,17 +216,20 @@ class Pbx:
         return call
 
     def calls_of(self, owner: str, extension: str | None) -> list[Call]:
+        self._catch_up()
         calls = self._by_owner.get(owner, {}).values()
         if extension is None:
             return list(calls)
         return [call for call in calls if extension in call.parties]
 
     def __len__(self) -> int:
+        self._catch_up()
         return len(self._owners)
 
     def snapshot(self) -> str:
         """Every live call, rendered; equal snapshots mean nothing changed (D27)."""
         with self.lock:
+            self._catch_up()
             calls = [call for calls in self._by_owner.values() for call in calls.values()]
         return json.dumps([(call.owner, call.render()) for call in calls], sort_keys=True)
 
@@ -192,6 +245,7 @@ class Pbx:
         caller_id: str | None = None,
         nonce: str | None = None,
     ) -> Call:
+        self._catch_up()
         live = self._by_owner.setdefault(owner, {})
         if len(live) >= self.max_calls_per_user:
             raise TooManyCalls(owner)
@@ -272,7 +326,7 @@ class Pbx:
 
     def _connected(self, call: Call, view_ids: Container[str], **changes: Any) -> Call:
         """The views ``view_ids`` on call (answered now, unless they were) with ``changes``."""
-        now = self._clock()
+        now = self.now()
         views = tuple(
             replace(view, status=STATUS_ON_CALL, answered=view.answered or now, **changes)
             if view.id in view_ids

@@ -130,6 +130,14 @@ OPTIONS: tuple[Option, ...] = (
         "NAME",
     ),
     Option(
+        "reference-options",
+        "make the embedded reference server behave as a real deployment may: KEY=VALUE items "
+        "separated by commas, e.g. latency=0.05,answer-delay=0.3,effect-delay=0.3 (seconds; "
+        "give --uapi-settle at least the longest delay) or the switches multi-view, "
+        "extra-fields, close-connections, chunked, and prefix=/path",
+        "KEY=VALUE,...",
+    ),
+    Option(
         "allow-untested",
         "exit 0 even when a requirement of the selected tests was not tested (their tests were "
         "skipped): for exploratory runs, never for certification",

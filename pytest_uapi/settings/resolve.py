@@ -47,6 +47,7 @@ from .parsers import (
     parse_token,
     parse_url,
 )
+from .reference_options import ReferenceOptions, parse_reference_options
 from .target import Target, TargetProfileError, build_target, load_profile_file
 
 SEED_CACHE_KEY = "uapi/seed"
@@ -58,6 +59,10 @@ T = TypeVar("T")
 
 class UapiInsecureWarning(pytest.PytestWarning):
     """TLS certificates of the target are not verified (``--uapi-insecure``)."""
+
+
+class UapiSettleWarning(pytest.PytestWarning):
+    """``--uapi-settle`` is shorter than the embedded server's delays: conforming calls fail."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class Settings:
     """Only the tests of these requirement ids run (empty: all)."""
     fault: str | None = None
     """A named fault of the embedded reference server (embedded targets only)."""
+    reference: ReferenceOptions = field(default_factory=ReferenceOptions)
+    """How the embedded reference server behaves (embedded targets only)."""
     max_response: int = DEFAULT_MAX_RESPONSE
     settle: float = DEFAULT_SETTLE
     """Seconds a call or an effect may take to settle after the request (D31)."""
@@ -147,6 +154,8 @@ class Settings:
             parts.append(item(f"{self.sequences} sequences", "sequences"))
         if self.sources.get("sequence-steps", "default") != "default":
             parts.append(item(f"{self.sequence_steps} steps a sequence", "sequence-steps"))
+        if self.reference != ReferenceOptions():
+            parts.append(item(f"reference server {self.reference.describe()}", "reference-options"))
         if self.sources.get("settle", "default") != "default":
             parts.append(item(f"settle {self.settle:g}s", "settle"))
         if self.sources.get("max-response", "default") != "default":
@@ -290,8 +299,17 @@ def resolve(config: pytest.Config) -> Settings | None:
             "use --uapi-url embedded or embedded-http"
         )
 
+    reference = r.parsed("reference-options", parse_reference_options, ReferenceOptions())
+    if reference != ReferenceOptions() and url not in (EMBEDDED, EMBEDDED_HTTP):
+        raise pytest.UsageError(
+            f"{r.where('reference-options')}: these options shape the embedded reference server "
+            "only; use --uapi-url embedded or embedded-http (a uapi-reference-server takes them "
+            "as its own flags, e.g. uapi-reference-server --latency 0.05)"
+        )
+
     seed = _seed(config, r)
     return Settings(
+        reference=reference,
         requirements=requirements,
         fault=fault,
         url=url,

@@ -17,6 +17,7 @@ import pytest
 from pytest_uapi.checking.marks import covers
 from pytest_uapi.checking.provision import CallProvisioner
 from pytest_uapi.contract import Profile
+from pytest_uapi.settings.reference_options import ReferenceOptions
 from pytest_uapi.settings.resolve import Settings
 from pytest_uapi.settings.target import Target, build_target
 from pytest_uapi.stash import SETTINGS
@@ -51,7 +52,12 @@ def _oracle(_uapi_settings: Settings) -> Iterator[tuple[Session, str]]:
 
     reference = build_target({})
     oracle_settings = dataclasses.replace(
-        _uapi_settings, url="embedded", fault=None, client_id=None, client_secret=None
+        _uapi_settings,
+        url="embedded",
+        fault=None,
+        reference=ReferenceOptions(),  # the oracle settles at once, on one view per call
+        client_id=None,
+        client_secret=None,
     )
     with open_session(oracle_settings) as session:
         yield session, str(reference.token)

@@ -116,7 +116,8 @@ def test_bulk_without_calls(
 ) -> None:
     extension = uapi_calls.target.ringing
     uapi_calls.exclusive_ringing()  # no other test's call there while the bulk form runs
-    ids = uapi_calls.list_ids(extension)
+    # Calls an earlier test hung up may take a moment to go (D31).
+    ids = uapi_calls.wait_for(lambda: uapi_calls.list_ids(extension), lambda ids: not ids)
     if ids is None:
         skip_precondition(
             "listing the calls of the ringing terminal failed", uapi_calls.client.last

@@ -28,12 +28,13 @@ def open_session(settings: Settings, interrupts: Interrupts | None = None) -> It
         if settings.kind == "embedded":
             from .embedded import EMBEDDED_BASE_URL, embedded_transport
 
-            transport = stack.enter_context(embedded_transport(settings.fault))
-            base_url = EMBEDDED_BASE_URL
+            options = settings.reference
+            transport = stack.enter_context(embedded_transport(settings.fault, options))
+            base_url = EMBEDDED_BASE_URL + options.prefix
         elif settings.kind == "embedded-http":
             from .embedded import embedded_server
 
-            base_url = stack.enter_context(embedded_server(settings.fault))
+            base_url = stack.enter_context(embedded_server(settings.fault, settings.reference))
             # a proxy from the environment must not intercept calls to our own loopback server
             trust_env = False
         else:

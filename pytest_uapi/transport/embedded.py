@@ -18,6 +18,8 @@ import httpx
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from ..settings.reference_options import ReferenceOptions
+
 from .curl import EMBEDDED_BASE_URL
 
 __all__ = ["EMBEDDED_BASE_URL", "PortalTransport", "embedded_server", "embedded_transport"]
@@ -63,12 +65,25 @@ def fault_problem(name: str) -> str | None:
     return f"no fault named {name!r}; uapi-reference-server --list-faults lists them"
 
 
-@contextmanager
-def embedded_transport(fault: str | None = None) -> Iterator[PortalTransport]:
-    """A transport to a fresh reference app (the shipped dataset), closed on exit."""
+def _app(fault: str | None, options: ReferenceOptions | None) -> ASGIApp:
+    """A fresh reference app (the shipped dataset) with ``fault`` and behaving as ``options``."""
     from ..reference import create_app
+    from ..reference.behaviour import Behaviour
 
-    transport = PortalTransport(create_app(fault=fault))
+    behaviour = Behaviour(**options.behaviour()) if options is not None else None
+    return create_app(fault=fault, behaviour=behaviour)
+
+
+@contextmanager
+def embedded_transport(
+    fault: str | None = None, options: ReferenceOptions | None = None
+) -> Iterator[PortalTransport]:
+    """A transport to a fresh reference app, closed on exit; mounted at ``options.prefix``
+    (the base URL is then ``EMBEDDED_BASE_URL`` + the prefix)."""
+    from ..reference.background import mount
+
+    prefix = options.prefix if options is not None else ""
+    transport = PortalTransport(mount(_app(fault, options), prefix))
     try:
         yield transport
     finally:
@@ -76,10 +91,13 @@ def embedded_transport(fault: str | None = None) -> Iterator[PortalTransport]:
 
 
 @contextmanager
-def embedded_server(fault: str | None = None) -> Iterator[str]:
-    """A fresh reference app served over HTTP on 127.0.0.1; yields its base URL."""
-    from ..reference import create_app
+def embedded_server(
+    fault: str | None = None, options: ReferenceOptions | None = None
+) -> Iterator[str]:
+    """A fresh reference app served over HTTP on 127.0.0.1; yields its base URL (with
+    ``options.prefix``)."""
     from ..reference.background import BackgroundServer
 
-    with BackgroundServer(create_app(fault=fault)) as server:
+    prefix = options.prefix if options is not None else ""
+    with BackgroundServer(_app(fault, options), prefix=prefix) as server:
         yield str(server.url).rstrip("/")

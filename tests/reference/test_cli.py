@@ -29,6 +29,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--dataset", "/nonexistent/dataset.toml"], "cannot read dataset"),
         (["--host", "host.invalid", "--port", "0"], "cannot listen on host.invalid"),
+        (["--latency", "-1"], "-1 is not a number of seconds >= 0"),
+        (["--effect-delay", "soon"], "'soon' is not a number of seconds"),
+        (["--prefix", "/uapi"], "'/uapi' is not a path of plain segments outside /uapi"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(args: list[str], needle: str) -> None:
@@ -55,6 +58,8 @@ def test_help_names_the_options() -> None:
     result = run("--help")
     assert result.returncode == 0
     for option in ("--host", "--port", "--dataset", "--idle-timeout"):
+        assert option in result.stdout
+    for option in ("--latency", "--answer-delay", "--effect-delay", "--multi-view", "--prefix"):
         assert option in result.stdout
 
 
@@ -124,6 +129,34 @@ def test_a_client_connecting_right_after_the_banner_is_served() -> None:
                 b"Authorization: Bearer sandbox-token-12\r\nConnection: close\r\n\r\n"
             )
             assert connection.recv(1024).startswith(b"HTTP/1.1 200 ")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=15)
+
+
+def test_serves_with_realistic_options_under_a_prefix() -> None:
+    process = subprocess.Popen(
+        [*MODULE, "--port", "0", "--prefix", "/pbx", "--latency", "0.05", "--chunked"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(r"UAPI reference server on (http://127\.0\.0\.1:\d+/pbx)\n", first)
+        assert match, first
+        banner = "".join(process.stdout.readline() for _ in range(5))
+        assert "behaving as: latency=0.05,chunked" in banner
+        answer = httpx.get(
+            f"{match[1]}/uapi/phoneCalls/@me/@self",
+            headers={"Authorization": "Bearer sandbox-token-12"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers.get("transfer-encoding") == "chunked"
+        outside = httpx.get(f"{match[1].removesuffix('/pbx')}/uapi/phoneCalls/@me/@self")
+        assert outside.status_code == 404
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=15)
