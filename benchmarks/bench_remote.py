@@ -1,6 +1,7 @@
 """The suite against a distant server: serial against ``-n N``, in one run, as ratios.
 
     python benchmarks/bench_remote.py [--rtt 0.05] [--workers 4 8 16] [--profile default]
+        [--answer-delay 0.6 --effect-delay 0.8]
 
 The reference server runs in its own process on a loopback port; in front of it, a TCP proxy in
 this process delays every chunk by half the round-trip time in each direction (so a request and
@@ -8,6 +9,10 @@ its answer cost one RTT, as on a real network; bandwidth is not limited). The sh
 against the proxy serially, then with each ``-n``; each run gets a fresh server, so no run sees
 another's calls. Reported: wall time (pytest start-up included), tests and exchanges per run, the
 ratio of each parallel run to the serial one, and the exchanges per test (from report.json).
+With ``--answer-delay``/``--effect-delay`` the server is asynchronous as a real PBX is (a call
+answers, and an action shows, that long after its 202); the suite then runs with
+``--uapi-settle`` at the larger delay plus a second, and every run is also made against the
+immediate server, so the cost of asynchronous progress is a ratio too.
 
 Absolute times on a shared machine drift from one hour to the next; the ratios, measured in one
 run, are the figures to read. ``PYTHONDONTWRITEBYTECODE`` is dropped for the runs (users' Pythons
@@ -106,8 +111,8 @@ class DelayProxy:
 
 
 @contextlib.contextmanager
-def distant_server(rtt: float) -> Iterator[str]:
-    proc, url = start_server()
+def distant_server(rtt: float, *options: str) -> Iterator[str]:
+    proc, url = start_server(*options)
     try:
         with DelayProxy(url, rtt) as proxy:
             yield proxy.url
@@ -116,9 +121,11 @@ def distant_server(rtt: float) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def run_suite(url: str, workers: int, profile: str) -> dict[str, Any]:
+def run_suite(url: str, workers: int, profile: str, settle: float | None) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     extra = ["-n", str(workers)] if workers else []
+    if settle is not None:
+        extra += ["--uapi-settle", f"{settle:g}"]
     if profile == "strict":
         extra.append("--uapi-strict")
     with tempfile.TemporaryDirectory() as empty:
@@ -146,18 +153,37 @@ def main() -> None:
     parser.add_argument("--rtt", type=float, default=0.05, help="added round-trip time, seconds")
     parser.add_argument("--workers", type=int, nargs="+", default=[4, 8, 16])
     parser.add_argument("--profile", choices=["default", "strict"], default="default")
+    parser.add_argument("--answer-delay", type=float, default=0.0, help="seconds to answer")
+    parser.add_argument("--effect-delay", type=float, default=0.0, help="seconds to show")
     args = parser.parse_args()
-    results = []
+    delays = [
+        "--answer-delay",
+        f"{args.answer_delay:g}",
+        "--effect-delay",
+        f"{args.effect_delay:g}",
+    ]
+    asynchronous = args.answer_delay > 0 or args.effect_delay > 0
+    settle = max(args.answer_delay, args.effect_delay) + 1 if asynchronous else None
+    results: list[tuple[str, dict[str, Any]]] = []
     for workers in [0, *args.workers]:
         with distant_server(args.rtt) as url:
-            results.append(run_suite(url, workers, args.profile))
-    serial = results[0]["wall"]
-    print(f"{args.rtt * 1000:.0f} ms RTT, {args.profile} profile, {os.cpu_count()} cores")
-    print(f"{'run':<10}{'wall s':>9}{'ratio':>8}{'tests':>7}{'exchanges':>11}{'per test':>10}")
-    for r in results:
+            results.append(("immediate", run_suite(url, workers, args.profile, None)))
+        if asynchronous:
+            with distant_server(args.rtt, *delays) as url:
+                results.append(("async", run_suite(url, workers, args.profile, settle)))
+    serial = results[0][1]["wall"]
+    immediate = {r["workers"]: r["wall"] for kind, r in results if kind == "immediate"}
+    print(f"{args.rtt * 1000:.0f} ms RTT, {args.profile} profile, {os.cpu_count()} cores", end="")
+    print(f"; async: {' '.join(delays)}, settle {settle:g}" if asynchronous else "")
+    print(
+        f"{'server':<11}{'run':<8}{'wall s':>8}{'÷ serial':>10}{'÷ immediate':>13}"
+        f"{'tests':>7}{'exchanges':>11}{'per test':>10}"
+    )
+    for kind, r in results:
         name = f"-n {r['workers']}" if r["workers"] else "serial"
         print(
-            f"{name:<10}{r['wall']:>9.1f}{r['wall'] / serial:>8.2f}{r['tests']:>7}"
+            f"{kind:<11}{name:<8}{r['wall']:>8.1f}{r['wall'] / serial:>10.2f}"
+            f"{r['wall'] / immediate[r['workers']]:>13.2f}{r['tests']:>7}"
             f"{r['exchanges']:>11}{r['exchanges'] / r['tests']:>10.1f}"
         )
 

@@ -71,9 +71,9 @@ def suite_wall_time(runs: int, *extra: str) -> list[float]:
     return times
 
 
-def start_server() -> tuple[subprocess.Popen[str], str]:
+def start_server(*options: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest_uapi.reference", "--port", "0"],
+        [sys.executable, "-m", "pytest_uapi.reference", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
