@@ -447,10 +447,12 @@ def test_a_full_run_page(full_reports: dict[str, Path], name: str) -> None:
     # with ~160 failures, the first failure of each failed requirement shows its message and its
     # one curl line; the others show theirs while the page has room, and say where the rest is
     for group in dom.by_class("failure-group"):
-        first = group.by_class("failure")[0]
-        assert first.by_class("message") and first.by_class("curl")
+        assert group.by_class("failure")[0].by_class("message")
     shown = len(dom.by_class("message"))
-    assert shown == len(dom.by_class("curl")) and shown >= min(len(failed), 60)
+    with_curl = sum(1 for t in failed if t["curl"])
+    # a failure without a request of its own (a sequence's oracle step) has no curl line
+    assert len(dom.by_class("curl")) <= shown and shown >= min(len(failed), 60)
+    assert dom.by_class("curl") or not with_curl
     assert source.count("report.json has it all") >= len(failed) - shown
 
 
@@ -471,6 +473,8 @@ def test_printing_to_pdf_expands_every_failure(full_reports: dict[str, Path]) ->
     # every failure is printed open: each message and curl line the page holds is on paper
     on_page = page.read_text("utf-8").count('<pre class="curl">')
     assert on_page and text.count("curl -X") == on_page
-    headline = failed[-1]["message"].splitlines()[0].removeprefix("- ")
-    assert text.count(headline) >= len(failed) + on_page  # in its summary and in its message
+    # each failure's headline is in its summary line, printed open whatever the page holds
+    for test in failed:
+        headline = test["message"].splitlines()[0].removeprefix("- ")
+        assert headline[:40] in " ".join(text.split()), headline
     assert "NOT CONFORMANT" in text and report["contract_digest"] in text
