@@ -10,7 +10,9 @@ expectation dates are judged by) are put in each worker's ``workerinput`` by the
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,8 +95,11 @@ class RoleLock:
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         folder = directory or Path(tempfile.gettempdir()) / "pytest-uapi-locks"
         folder.mkdir(parents=True, exist_ok=True)
+        self._folder = folder
+        self._digest = digest
         self._gate = folder / f"{digest}.gate"
         self._main = folder / f"{digest}.lock"
+        self._ahead = folder / f"{digest}.ahead.{os.getpid()}"
         self._held: list[IO[bytes]] = []
         self.exclusive_held = False
 
@@ -127,6 +132,48 @@ class RoleLock:
         self._held.append(self._flock(self._gate, _fcntl.LOCK_EX))
         self._held.append(self._flock(self._main, _fcntl.LOCK_EX))
         self.exclusive_held = True
+
+    # Calls made ahead of time on the role (``checking.pool``) are not covered by a hold between
+    # tests: a worker idle between two tests would then hold it from a bulk test for as long as
+    # xdist keeps it waiting. Each process writes their ids here instead (while it holds the role
+    # shared, so never while another holds it exclusive); the next exclusive holder hangs them
+    # up and removes the files, and the owners, finding their ids gone, no longer use them.
+
+    @property
+    def coordinates_ahead(self) -> bool:
+        """Whether calls may be made ahead on this role (the locks work on this system)."""
+        return _fcntl is not None
+
+    def note_ahead(self, ids: Iterable[str]) -> None:
+        """Record the calls this process has made ahead on the role (replacing the last list)."""
+        ids = list(ids)
+        if not ids:
+            self._ahead.unlink(missing_ok=True)
+            return
+        partial = self._ahead.with_name(f"{self._ahead.name}.partial")
+        partial.write_text("".join(f"{i}\n" for i in ids), "utf-8")
+        partial.replace(self._ahead)
+
+    def ahead_here(self) -> set[str]:
+        """The calls this process made ahead that no exclusive holder has hung up since."""
+        try:
+            return set(self._ahead.read_text("utf-8").split())
+        except OSError:
+            return set()
+
+    def claim_ahead(self) -> list[str]:
+        """Holding the role exclusive: every process's calls made ahead on it, now this
+        caller's to hang up (their records are removed)."""
+        ids = []
+        for record in sorted(self._folder.glob(f"{self._digest}.ahead.*")):
+            if record.name.endswith(".partial"):
+                continue
+            try:
+                ids.extend(record.read_text("utf-8").split())
+                record.unlink()
+            except OSError:
+                continue
+        return ids
 
     def release(self) -> None:
         for handle in reversed(self._held):
