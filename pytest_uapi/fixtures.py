@@ -17,6 +17,7 @@ from .stash import CLOSE_SESSION, INTERRUPTS, SESSION, SETTINGS
 if TYPE_CHECKING:
     from faker import Faker
 
+    from .checking.pool import CallPool
     from .checking.preconditions import Preconditions
     from .checking.provision import CallProvisioner
     from .contract import Contract, Profile
@@ -164,6 +165,19 @@ def _uapi_ringing_lock(
     lock.release()
 
 
+@pytest.fixture(scope="session")
+def _uapi_call_pool(
+    _uapi_session: Session, uapi_base_url: str, uapi_token: str
+) -> Iterator[CallPool]:
+    """Calls made ahead of the tests that need them, once the target has settled late (D31)."""
+    from .checking.pool import CallPool
+    from .transport.client import UapiClient
+
+    pool = CallPool(UapiClient(_uapi_session, uapi_token, uapi_base_url))
+    yield pool
+    pool.drain()  # before the session's sweep and its client close
+
+
 @pytest.fixture
 def uapi_calls(
     uapi_client: UapiClient,
@@ -173,6 +187,7 @@ def uapi_calls(
     _uapi_settings: Settings,
     _uapi_preconditions: Preconditions,
     _uapi_ringing_lock: RoleLock,
+    _uapi_call_pool: CallPool,
 ) -> Iterator[CallProvisioner]:
     """Makes calls in the states the contract tests act on and hangs them all up afterwards.
 
@@ -191,6 +206,7 @@ def uapi_calls(
         settle=_uapi_settings.settle,
         preconditions=_uapi_preconditions,
         ringing_lock=_uapi_ringing_lock,
+        pool=_uapi_call_pool,
     )
     yield provisioner
     provisioner.hang_up_all()

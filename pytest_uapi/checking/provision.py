@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..settings.options import DEFAULT_SETTLE
+from .pool import CallPool, Pending
 from .preconditions import Preconditions
 from .request_spec import RequestSpec, build, fill
 
@@ -136,6 +137,7 @@ class CallProvisioner:
         settle: float = DEFAULT_SETTLE,
         preconditions: Preconditions | None = None,
         ringing_lock: RoleLock | None = None,
+        pool: CallPool | None = None,
     ) -> None:
         self.client = client
         self.target = target
@@ -145,8 +147,11 @@ class CallProvisioner:
         self.preconditions = preconditions or Preconditions()
         self.ringing_lock = ringing_lock
         """Held shared while this test has calls on the ringing terminal (see ``RoleLock``)."""
+        self.pool = pool
+        """Calls made ahead of time, against a target that settles late (see ``pool``)."""
         self.made: list[str] = []
         self._values = self._fresh_values()
+        self._started = time.monotonic()
 
     def _fresh_values(self) -> dict[str, Any]:
         roles: dict[str, Any] = dict(self.target.roles())
@@ -183,15 +188,24 @@ class CallProvisioner:
             kwargs["json"] = spec.body
         return self.client.request(spec.method, spec.path, **kwargs)
 
-    def wait_for(self, read: Callable[[], T | None], reached: Callable[[T], bool]) -> T | None:
-        """Read until ``reached`` holds, up to the settle bound; the last reading either way
-        (None when there was nothing to read).
+    def wait_for(
+        self,
+        read: Callable[[], T | None],
+        reached: Callable[[T], bool],
+        *,
+        since: float | None = None,
+        on_miss: Callable[[], None] | None = None,
+    ) -> T | None:
+        """Read until ``reached`` holds, up to the settle bound counted from ``since`` (the
+        request whose effect is awaited; now by default); the last reading either way (None
+        when there was nothing to read). ``on_miss`` runs once, after a first read that did
+        not show it: the target settles late.
 
         The last read is sent once the bound has passed (a read sent before it and answered
         after it still counts as an early one), so whatever shows within the bound is seen,
         however the polls and the round trips fall: a state reached just in time passes.
         """
-        deadline = time.monotonic() + self.settle
+        deadline = (time.monotonic() if since is None else since) + self.settle
         for interval in poll_intervals():
             sent = time.monotonic()
             value = read()
@@ -199,6 +213,9 @@ class CallProvisioner:
                 return value
             if sent >= deadline:
                 return value
+            if on_miss is not None:
+                on_miss()
+                on_miss = None
             time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -258,26 +275,153 @@ class CallProvisioner:
         """A new call in ``state`` (one of ``STATES``), or a skip naming the step that failed."""
         key = f"make {state}"
         self.preconditions.check(key)
-        role = _CALLEE[state]
-        if role == "ringing" and self.ringing_lock is not None:
+        if _CALLEE[state] == "ringing" and self.ringing_lock is not None:
             self.ringing_lock.acquire_shared()  # held until this test's calls are hung up
-        callee = self.target.roles()[role]
-        spec = build(self.contract.operations["MakeCall"], self.values())
+        pending = self._pending(state)
+        call = self._take(pending, key) if pending is not None else None
+        if call is None:
+            call = self._make_now(state, key)
+        self._make_ahead(state)
+        return call
+
+    def _ahead_allowed(self, state: str) -> bool:
+        """Calls may be made ahead in ``state``: not on the ringing terminal while this test has
+        it alone (every call there is the test's), nor where its lock cannot record them."""
+        if self.pool is None:
+            return False
+        if _CALLEE[state] != "ringing":
+            return True
+        lock = self.ringing_lock
+        return lock is not None and lock.coordinates_ahead and not lock.exclusive_held
+
+    def _pending(self, state: str) -> Pending | None:
+        """The oldest call made ahead in ``state`` that is still up, if any."""
+        if self.pool is None or not self._ahead_allowed(state):
+            return None
+        if _CALLEE[state] == "ringing" and self.ringing_lock is not None:
+            # A bulk check of another worker may have hung the calls made ahead there up.
+            here = self.ringing_lock.ahead_here()
+            self.pool.forget(state, {p.id for p in self.pool.waiting(state)} - here)
+        pending = self.pool.take(state)
+        self._note_ahead(state)
+        return pending
+
+    def _note_ahead(self, state: str) -> None:
+        if self.pool is not None and _CALLEE[state] == "ringing" and self.ringing_lock is not None:
+            self.ringing_lock.note_ahead(p.id for p in self.pool.waiting(state))
+
+    def _make_request(self, state: str, client: UapiClient, values: Mapping[str, Any]) -> Exchange:
+        callee = self.target.roles()[_CALLEE[state]]
+        spec = build(self.contract.operations["MakeCall"], dict(values))
         spec = spec.changed("body.phoneCallView.0.destination", [callee])
-        exchange = self.send(spec)
+        return client.request(spec.method, spec.path, json=spec.body)
+
+    def _wanted(self, state: str) -> Callable[[Mapping[str, Any]], bool]:
+        statuses = self.contract.support.view_status
+        status = statuses["ringing" if state == "ringing" else "on_call"]
+        return lambda v: status_text(v) == status
+
+    def _late(self, state: str) -> Callable[[], None]:
+        def late() -> None:
+            if self.pool is not None:
+                self.pool.settles_late(state)
+                self._make_ahead(state)  # these settle while this test waits for its own
+
+        return late
+
+    def _make_now(self, state: str, key: str) -> Call:
+        made = time.monotonic()
+        exchange = self._make_request(state, self.client, self.values())
         call_id = self.adopt(exchange)
         if call_id is None:
             self.preconditions.fail(key, f"making a call for state {state!r} failed", exchange)
-        statuses = self.contract.support.view_status
-        wanted = statuses["ringing" if state == "ringing" else "on_call"]
-        call = self._settle(call_id, state, key, lambda v: status_text(v) == wanted)
+        late = self._late(state)
+        call = self._settle(call_id, state, key, self._wanted(state), since=made, on_miss=late)
         if state.startswith("on_hold"):
+            call = self._hold(call, state, key, on_miss=late)
+        return call
+
+    def _hold(
+        self,
+        call: Call,
+        state: str,
+        key: str,
+        *,
+        held: float | None = None,
+        on_miss: Callable[[], None] | None = None,
+    ) -> Call:
+        """Put ``call`` on hold (D29), unless that was done at ``held``, and wait for it."""
+        if held is None:
+            held = time.monotonic()
             body = fill(dict(self.contract.support.onhold_body), self.values(call))
             onhold = self.client.request("PUT", self.call_path(call.id), json=body)
             if not onhold.accepted:
                 self.preconditions.fail(key, "putting the call on hold (D29) failed", onhold)
-            call = self._settle(call.id, state, key, lambda v: bool(v.get("onHold")))
+        return self._settle(
+            call.id, state, key, lambda v: bool(v.get("onHold")), since=held, on_miss=on_miss
+        )
+
+    def _take(self, pending: Pending, key: str) -> Call | None:
+        """Hand a call made ahead to this test, once it reads in its state; None (and the call
+        hung up) when it does not, so the test makes its own."""
+        self.client.exchanges.extend(pending.exchanges)  # the test's evidence starts at the make
+        self.made.append(pending.id)
+        self.client.session.live.add(self.client, pending.id, pending.path)
+        body = self.wait_for(
+            lambda: self.read_call(pending.id),
+            lambda b: _view_where(b, self._wanted(pending.state)) is not None,
+            since=pending.made,
+        )
+        view = _view_where(body or {}, self._wanted(pending.state))
+        if body is None or view is None:
+            self.hang_up(pending.id)
+            return None
+        call = Call(pending.id, pending.state, str(view.get("id")), body)
+        if pending.state.startswith("on_hold"):
+            call = self._hold(call, pending.state, key, held=pending.held)
         return call
+
+    def _make_ahead(self, state: str) -> None:
+        """Top the pool up for ``state`` (nothing unless the target settles late), and put the
+        calls made ahead in earlier tests on hold, so they have settled when they are taken."""
+        pool = self.pool
+        if pool is None or not self._ahead_allowed(state):
+            return
+        for _ in range(pool.wanted(state)):
+            mark = len(pool.client.exchanges)
+            made = time.monotonic()
+            values = {**self.values(), "nonce": pool.nonce()}
+            exchange = self._make_request(state, pool.client, values)
+            ids = self.adopted(exchange)
+            for call_id in ids:
+                pool.client.session.live.add(pool.client, call_id, self.call_path(call_id))
+            if not ids:  # the target refused it: the tests make their own calls and say why
+                pool.recorded(mark)
+                pool.stop(state)
+                return
+            pool.put(Pending(ids[0], state, made, self.call_path(ids[0]), pool.recorded(mark)))
+            self._note_ahead(state)
+        if state.startswith("on_hold"):
+            self._hold_ahead(pool, state)
+
+    def _hold_ahead(self, pool: CallPool, state: str) -> None:
+        """One look at each call of the pool's ``state`` made before this test: those answered
+        are put on hold now (D29); the others wait for a later test."""
+        for pending in pool.waiting(state):
+            if pending.held is not None or pending.made >= self._started:
+                continue
+            mark = len(pool.client.exchanges)
+            response = pool.client.request("GET", pending.path).response
+            body = _json(response) if response is not None and response.status_code == 200 else None
+            call = extract_call(body, pending.id) if body is not None else None
+            view = _view_where(call or {}, self._wanted(state))
+            if call is not None and view is not None:
+                values = {**self.values(), "call_id": pending.id, "view_id": str(view.get("id"))}
+                body = fill(dict(self.contract.support.onhold_body), values)
+                held = time.monotonic()
+                if pool.client.request("PUT", pending.path, json=body).accepted:
+                    pending.held = held
+            pending.exchanges.extend(pool.recorded(mark))
 
     @staticmethod
     def adopted(exchange: Exchange) -> list[str]:
@@ -298,14 +442,23 @@ class CallProvisioner:
         return first[0] if first else None
 
     def _settle(
-        self, call_id: str, state: str, key: str, reached: Callable[[Mapping[str, Any]], bool]
+        self,
+        call_id: str,
+        state: str,
+        key: str,
+        reached: Callable[[Mapping[str, Any]], bool],
+        *,
+        since: float | None = None,
+        on_miss: Callable[[], None] | None = None,
     ) -> Call:
         """Poll the call (bounded) until one of its views is in the wanted state."""
 
         def view_in_state(body: dict[str, Any]) -> bool:
             return _view_where(body, reached) is not None
 
-        body = self.wait_for(lambda: self.read_call(call_id), view_in_state)
+        body = self.wait_for(
+            lambda: self.read_call(call_id), view_in_state, since=since, on_miss=on_miss
+        )
         view = _view_where(body or {}, reached)
         if body is None or view is None:
             self.preconditions.fail(
@@ -348,6 +501,18 @@ class CallProvisioner:
         if self.ringing_lock is not None:
             self.ringing_lock.release()
             self.ringing_lock.acquire_exclusive()
+            self._hang_up_ahead(self.ringing_lock.claim_ahead())
+
+    def _hang_up_ahead(self, ids: list[str]) -> None:
+        """Hang up the calls this run's workers made ahead on the ringing terminal (D28): the
+        bulk check needs the extension to itself. Each owner finds them gone and leaves them."""
+        if self.pool is not None:
+            self.pool.forget("ringing", set(ids))
+        for call_id in ids:
+            try:
+                self.client.request("DELETE", self.call_path(call_id))
+            except AssertionError:  # no answer: the bulk check's own listing will tell
+                continue
 
     def hang_up(self, call_id: str) -> Exchange:
         """Hang up one call now (D28); it is no longer hung up at teardown."""
@@ -377,6 +542,13 @@ class CallProvisioner:
         if self.ringing_lock is not None:
             self.ringing_lock.release()
         return stuck
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _view_where(
