@@ -1,7 +1,7 @@
 """Sequences with an oracle (see ``_sequences``): seeded random runs of the whole API against the
 target, each step judged by the reference server run in-process on the reference dataset.
 
-``--uapi-sequences N`` sequences of ``--uapi-sequence-steps`` steps are spread over up to four
+``--uapi-sequences N`` sequences of ``--uapi-sequence-steps`` steps are spread over up to eight
 tests (so that xdist can run them side by side); each test's sequences are seeded from
 ``--uapi-seed`` and the test id, so a seed reproduces a run and its shrunk failure.
 """
@@ -26,7 +26,7 @@ from pytest_uapi.transport.client import UapiClient
 from pytest_uapi.transport.session import Session
 
 STATE = CONTRACT.requirement("sequence.state").id
-BATCHES = 4
+BATCHES = 8
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
