@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -123,13 +123,17 @@ class RoleLock:
         finally:
             gate.close()  # closing the file releases its flock
 
-    def acquire_exclusive(self) -> None:
-        """Hold the role alone; the caller must not hold it shared (that would wait on itself)."""
+    def acquire_exclusive(self, on_gate: Callable[[], None] | None = None) -> None:
+        """Hold the role alone; the caller must not hold it shared (that would wait on itself).
+        ``on_gate`` runs once no new reader can come in, while those already in finish: work
+        that overlaps that wait (nothing may rely on the role being held alone yet)."""
         if _fcntl is None:
             return
         if self._held:
             raise RuntimeError("RoleLock: release the shared hold before taking it exclusive")
         self._held.append(self._flock(self._gate, _fcntl.LOCK_EX))
+        if on_gate is not None:
+            on_gate()
         self._held.append(self._flock(self._main, _fcntl.LOCK_EX))
         self.exclusive_held = True
 

@@ -2,9 +2,11 @@
 
 Against a PBX that answers a moment after its 202, every test that needs a call waits that moment
 out before its check, one test after another: about 0.6 s times 200 tests against a server that
-answers in 0.6 s. The pool overlaps those waits. Once a state has been seen to settle late, each
-call a test takes from the pool is replaced at once by a new one, so the call a later test takes
-has had the time of the tests in between to settle.
+answers in 0.6 s. The pool overlaps those waits. Once a state has been seen to settle late (or a
+state a call passes on the way to it: a call is answered before it is put on hold), each call a
+test takes from the pool is replaced at once by a new one, so the call a later test takes has
+had the time of the tests in between to settle. Calls made ahead for ``on_hold`` are put on
+hold as soon as they may have been answered, at the next make or between the polls of a wait.
 
 Nothing gets looser: the test that takes a call reads it in the wanted state itself, with the
 settle bound counted from the moment the call was made, and the exchanges that made it join that
@@ -13,8 +15,8 @@ every call is made by the test that needs it.
 
 Calls made ahead to the ringing terminal sit on an extension the bulk checks need to themselves:
 they are recorded with its ``RoleLock``, and a bulk check hangs up every such call of the run
-before it starts (the owners then leave them). The internal states are too rare to be worth a
-call made ahead.
+before it starts, as soon as it has closed the extension to new tests (the owners then leave
+them). The internal states are too rare to be worth a call made ahead.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 
 POOLED = ("on_call", "on_hold", "ringing")
 """The states made ahead of time once the target has settled one of them late."""
+
+_THROUGH = {"on_call": ("on_hold",)}
+"""The pooled states a call passes ``state`` on the way to: late if it is late."""
 
 DEPTH = {"on_call": 3, "on_hold": 4, "ringing": 3}
 """Calls kept ready per state: enough that the call a test takes was made a few tests earlier
@@ -64,6 +69,9 @@ class CallPool:
         self._stopped: set[str] = set()
         self._pending: dict[str, deque[Pending]] = defaultdict(deque)
         self._made = 0
+        self.answered_in: float | None = None
+        """How long the last call this process made itself took to be answered (seconds): a
+        call made ahead is not looked at before it is that old."""
 
     def __len__(self) -> int:
         return sum(len(q) for q in self._pending.values())
@@ -74,10 +82,17 @@ class CallPool:
         self._made += 1
         return f"nonceahead{self._made:08d}"
 
-    def settles_late(self, state: str) -> None:
-        """``state`` was not there at the first look after its request: make calls ahead."""
-        if state in POOLED:
-            self._late.add(state)
+    def settles_late(self, state: str) -> list[str]:
+        """``state`` was not there at the first look after its request: make calls ahead, for
+        it and for the states reached through it (a call is answered before it is put on
+        hold). Returns the states that settle late by this reading."""
+        late = [s for s in (state, *_THROUGH.get(state, ())) if s in POOLED]
+        self._late.update(late)
+        return late
+
+    def answered(self, seconds: float) -> None:
+        """A call this process made was read answered ``seconds`` after its make-call request."""
+        self.answered_in = seconds
 
     def stop(self, state: str) -> None:
         """The target refused a call made ahead: its tests make their own calls from now on."""

@@ -216,6 +216,7 @@ class CallProvisioner:
             if on_miss is not None:
                 on_miss()
                 on_miss = None
+            self._hold_waiting()  # the wait is idle time: calls made ahead move on meanwhile
             time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -273,16 +274,31 @@ class CallProvisioner:
 
     def make(self, state: str) -> Call:
         """A new call in ``state`` (one of ``STATES``), or a skip naming the step that failed."""
-        key = f"make {state}"
-        self.preconditions.check(key)
-        if _CALLEE[state] == "ringing" and self.ringing_lock is not None:
-            self.ringing_lock.acquire_shared()  # held until this test's calls are hung up
+        key = self._before_make(state)
         pending = self._pending(state)
         call = self._take(pending, key) if pending is not None else None
         if call is None:
             call = self._make_now(state, key)
         self._make_ahead(state)
         return call
+
+    def make_together(self, state: str, count: int) -> list[Call]:
+        """``count`` new calls in ``state``, all requested before any is waited for, so that
+        against a target that settles late their waits overlap (none is taken from the pool:
+        for the bulk checks, which have the extension to themselves)."""
+        key = self._before_make(state)
+        made = [self._request_call(state, key) for _ in range(count)]
+        calls = [self._settle_made(state, key, call_id, at) for call_id, at in made]
+        self._make_ahead(state)
+        return calls
+
+    def _before_make(self, state: str) -> str:
+        key = f"make {state}"
+        self.preconditions.check(key)
+        if _CALLEE[state] == "ringing" and self.ringing_lock is not None:
+            self.ringing_lock.acquire_shared()  # held until this test's calls are hung up
+        self._hold_waiting()
+        return key
 
     def _ahead_allowed(self, state: str) -> bool:
         """Calls may be made ahead in ``state``: not on the ringing terminal while this test has
@@ -324,19 +340,29 @@ class CallProvisioner:
     def _late(self, state: str) -> Callable[[], None]:
         def late() -> None:
             if self.pool is not None:
-                self.pool.settles_late(state)
-                self._make_ahead(state)  # these settle while this test waits for its own
+                for late_state in self.pool.settles_late(state):
+                    self._make_ahead(late_state)  # these settle while this test waits
 
         return late
 
     def _make_now(self, state: str, key: str) -> Call:
+        return self._settle_made(state, key, *self._request_call(state, key))
+
+    def _request_call(self, state: str, key: str) -> tuple[str, float]:
+        """Request a call for ``state``: its id and when it was requested."""
         made = time.monotonic()
         exchange = self._make_request(state, self.client, self.values())
         call_id = self.adopt(exchange)
         if call_id is None:
             self.preconditions.fail(key, f"making a call for state {state!r} failed", exchange)
+        return call_id, made
+
+    def _settle_made(self, state: str, key: str, call_id: str, made: float) -> Call:
+        """Wait for the call requested at ``made`` to reach ``state``."""
         late = self._late(state)
         call = self._settle(call_id, state, key, self._wanted(state), since=made, on_miss=late)
+        if self.pool is not None and state != "ringing":
+            self.pool.answered(time.monotonic() - made)
         if state.startswith("on_hold"):
             call = self._hold(call, state, key, on_miss=late)
         return call
@@ -404,11 +430,18 @@ class CallProvisioner:
         if state.startswith("on_hold"):
             self._hold_ahead(pool, state)
 
+    def _hold_waiting(self) -> None:
+        """Put the calls made ahead for ``on_hold`` on hold as soon as they may be answered."""
+        pool = self.pool
+        if pool is not None and pool.waiting("on_hold") and self._ahead_allowed("on_hold"):
+            self._hold_ahead(pool, "on_hold")
+
     def _hold_ahead(self, pool: CallPool, state: str) -> None:
-        """One look at each call of the pool's ``state`` made before this test: those answered
-        are put on hold now (D29); the others wait for a later test."""
+        """One look at each call of the pool's ``state`` old enough to be answered (as old as the
+        last call this process saw answered; before any, made before this test): those answered
+        are put on hold now (D29); the others wait for a later look."""
         for pending in pool.waiting(state):
-            if pending.held is not None or pending.made >= self._started:
+            if pending.held is not None or not self._may_be_answered(pool, pending):
                 continue
             mark = len(pool.client.exchanges)
             response = pool.client.request("GET", pending.path).response
@@ -422,6 +455,11 @@ class CallProvisioner:
                 if pool.client.request("PUT", pending.path, json=body).accepted:
                     pending.held = held
             pending.exchanges.extend(pool.recorded(mark))
+
+    def _may_be_answered(self, pool: CallPool, pending: Pending) -> bool:
+        if pool.answered_in is None:
+            return pending.made < self._started
+        return time.monotonic() - pending.made >= pool.answered_in
 
     @staticmethod
     def adopted(exchange: Exchange) -> list[str]:
@@ -498,10 +536,13 @@ class CallProvisioner:
         """Take the ringing terminal to this test alone (until ``hang_up_all``): for checks of
         every call of that extension (the bulk forms, D16), which another worker's call there
         would disturb. Call it before making any call."""
-        if self.ringing_lock is not None:
-            self.ringing_lock.release()
-            self.ringing_lock.acquire_exclusive()
-            self._hang_up_ahead(self.ringing_lock.claim_ahead())
+        lock = self.ringing_lock
+        if lock is not None:
+            lock.release()
+            # The calls made ahead there are hung up as soon as no new test can come in, so
+            # that they go while the tests already there finish; then those made meanwhile.
+            lock.acquire_exclusive(on_gate=lambda: self._hang_up_ahead(lock.claim_ahead()))
+            self._hang_up_ahead(lock.claim_ahead())
 
     def _hang_up_ahead(self, ids: list[str]) -> None:
         """Hang up the calls this run's workers made ahead on the ringing terminal (D28): the

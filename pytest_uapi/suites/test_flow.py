@@ -133,7 +133,7 @@ def test_bulk_with_calls(
     """D16: the bulk form acts on every call of the extension (two ringing calls here)."""
     extension = uapi_calls.target.ringing
     uapi_calls.exclusive_ringing()  # no other test's call there while every call is acted on
-    ours = [uapi_calls.make("ringing"), uapi_calls.make("ringing")]
+    ours = uapi_calls.make_together("ringing", 2)
     mine = {call.id for call in ours}
     # Calls an earlier test hung up may take a moment to go (D31).
     ids = uapi_calls.wait_for(lambda: uapi_calls.list_ids(extension), lambda ids: set(ids) <= mine)

@@ -1,7 +1,8 @@
 """Calls made ahead (``checking.pool``): none against a server that settles at once; against one
-that settles late, a later test takes a call made for it earlier, with that call's requests in
-its evidence; a bulk check hangs up the calls made ahead on the ringing terminal first; and
-nothing is left on the server when the run ends."""
+that settles late, a later test takes a call made for it earlier (also one on hold once answers
+are seen late), with that call's requests in its evidence; a bulk check hangs up the calls made
+ahead on the ringing terminal first and requests its own calls together; and nothing is left on
+the server when the run ends."""
 
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ def test_second(uapi_calls):
     assert call.state == "on_call" and call.id in uapi_calls.made
 
 
+def test_on_hold_after_a_late_answer(uapi_calls):
+    # a call is answered before it is held: a late answer makes on_hold late too
+    call = uapi_calls.make("on_hold")
+    first = uapi_calls.client.exchanges[0]
+    assert first.request.method == "POST" and made_ahead(first) is EXPECT_AHEAD
+    assert call.state == "on_hold" and call.body["phoneCallView"]
+
+
 def test_ringing_before_the_bulk_check(uapi_calls):
     uapi_calls.make("ringing")
 
@@ -55,12 +64,16 @@ def test_bulk_check(uapi_calls):
     deletes = [x for x in uapi_calls.client.exchanges if x.request.method == "DELETE"]
     # every call made ahead on the ringing terminal is hung up before the check starts
     assert bool(deletes) is EXPECT_AHEAD, deletes
-    mine = uapi_calls.make("ringing")
+    made = len(uapi_calls.client.exchanges)
+    mine = {{call.id for call in uapi_calls.make_together("ringing", 2)}}
     assert not any(made_ahead(x) for x in posts(uapi_calls))  # the check's calls are its own
+    # both are requested before either is waited for
+    methods = [x.request.method for x in uapi_calls.client.exchanges[made:]]
+    assert methods[:2] == ["POST", "POST"] and "POST" not in methods[2:], methods
     ids = uapi_calls.wait_for(
-        lambda: uapi_calls.list_ids("{RINGING}"), lambda ids: ids == [mine.id]
+        lambda: uapi_calls.list_ids("{RINGING}"), lambda ids: set(ids) == mine
     )
-    assert ids == [mine.id]
+    assert set(ids) == mine and len(mine) == 2
 
 
 def test_ringing_after_the_bulk_check(uapi_calls):
@@ -88,7 +101,7 @@ def test_calls_made_ahead_only_for_a_late_server(
         "-p", "no:cacheprovider", "test_pool_runs.py",
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-4000:]
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
     for extension in (CALLER, RINGING):  # nothing made ahead is left behind
         assert _listed_after_hang_ups(server, extension) == {"entry": []}
 

@@ -63,3 +63,18 @@ def test_other_roles_are_other_locks(tmp_path: Path) -> None:
     lock.release()
     holder.kill()
     holder.communicate(timeout=10)
+
+
+def test_on_gate_runs_while_the_shared_holders_finish(tmp_path: Path) -> None:
+    """The exclusive taker's early work (hanging up calls made ahead) overlaps the wait for the
+    tests already holding the role, and its exclusive hold still waits for them."""
+    holder = _holder(tmp_path, 0.6)
+    lock = RoleLock("target|12|0003*211", tmp_path)
+    started = time.monotonic()
+    gate_at: list[float] = []
+    lock.acquire_exclusive(on_gate=lambda: gate_at.append(time.monotonic() - started))
+    waited = time.monotonic() - started
+    lock.release()
+    holder.communicate(timeout=10)
+    assert gate_at and gate_at[0] < 0.3, "on_gate waited for the shared holder"
+    assert waited >= 0.4, "the exclusive hold did not wait for the shared one"

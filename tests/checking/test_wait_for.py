@@ -33,6 +33,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     return fake
 
 
+def _waiter(settle: float) -> Any:
+    """What ``wait_for`` uses of a provisioner: the settle bound, and no calls made ahead."""
+    return SimpleNamespace(settle=settle, _hold_waiting=lambda: None)
+
+
 def _server(clock: FakeTime, *, due: float, round_trip: float, sent: list[float]) -> Any:
     """A read the server handles as it is sent; its answer comes a round trip later."""
 
@@ -49,14 +54,14 @@ def _server(clock: FakeTime, *, due: float, round_trip: float, sent: list[float]
 def test_a_state_reached_at_the_bound_is_seen(clock: FakeTime, round_trip: float) -> None:
     sent: list[float] = []
     read = _server(clock, due=0.3, round_trip=round_trip, sent=sent)
-    found = CallProvisioner.wait_for(SimpleNamespace(settle=0.3), read, lambda s: s == "settled")  # type: ignore[arg-type]
+    found = CallProvisioner.wait_for(_waiter(0.3), read, lambda s: s == "settled")  # type: ignore[arg-type]
     assert found == "settled", sent
 
 
 def test_a_state_never_reached_ends_with_one_read_after_the_bound(clock: FakeTime) -> None:
     sent: list[float] = []
     read = _server(clock, due=float("inf"), round_trip=0.02, sent=sent)
-    found = CallProvisioner.wait_for(SimpleNamespace(settle=0.3), read, lambda s: s == "settled")  # type: ignore[arg-type]
+    found = CallProvisioner.wait_for(_waiter(0.3), read, lambda s: s == "settled")  # type: ignore[arg-type]
     assert found == "trying"
     assert sent[-1] >= 0.3 and all(t < 0.3 for t in sent[:-1])
 
@@ -64,5 +69,5 @@ def test_a_state_never_reached_ends_with_one_read_after_the_bound(clock: FakeTim
 def test_no_settle_bound_reads_once(clock: FakeTime) -> None:
     sent: list[float] = []
     read = _server(clock, due=1.0, round_trip=0.02, sent=sent)
-    found = CallProvisioner.wait_for(SimpleNamespace(settle=0.0), read, lambda s: s == "settled")  # type: ignore[arg-type]
+    found = CallProvisioner.wait_for(_waiter(0.0), read, lambda s: s == "settled")  # type: ignore[arg-type]
     assert found == "trying" and sent == [0.0]
