@@ -8,7 +8,9 @@ this process delays every chunk by half the round-trip time in each direction (s
 its answer cost one RTT, as on a real network; bandwidth is not limited). The shipped suite runs
 against the proxy serially, then with each ``-n``; each run gets a fresh server, so no run sees
 another's calls. Reported: wall time (pytest start-up included), tests and exchanges per run, the
-ratio of each parallel run to the serial one, and the exchanges per test (from report.json).
+ratio of each parallel run to the serial one, and the exchanges per test: as the tests' evidence
+has them (report.json) and as the server answered them (its access log: also the calls made
+ahead that no test took, and the hang-ups at the end of the session).
 With ``--answer-delay``/``--effect-delay`` the server is asynchronous as a real PBX is (a call
 answers, and an action shows, that long after its 202); the suite then runs with
 ``--uapi-settle`` at the larger delay plus a second, and every run is also made against the
@@ -36,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench_suite import NOT_USERS, start_server
+from bench_suite import NOT_USERS, RequestCount, start_server
 
 TOKEN = "sandbox-token-12"
 
@@ -112,8 +114,8 @@ class DelayProxy:
 
 
 @contextlib.contextmanager
-def distant_server(rtt: float, *options: str) -> Iterator[str]:
-    proc, url = start_server(*options)
+def distant_server(rtt: float, *options: str, count: RequestCount | None = None) -> Iterator[str]:
+    proc, url = start_server(*options, count=count)
     try:
         with DelayProxy(url, rtt) as proxy:
             yield proxy.url
@@ -166,19 +168,25 @@ def main() -> None:
     asynchronous = args.answer_delay > 0 or args.effect_delay > 0
     settle = max(args.answer_delay, args.effect_delay) + 1 if asynchronous else None
     results: list[tuple[str, dict[str, Any]]] = []
+
+    def measure(kind: str, workers: int, *options: str) -> None:
+        count = RequestCount()
+        with distant_server(args.rtt, *options, count=count) as url:
+            result = run_suite(url, workers, args.profile, settle if options else None)
+        result["requests"] = count.final()
+        results.append((kind, result))
+
     for workers in [0, *args.workers]:
-        with distant_server(args.rtt) as url:
-            results.append(("immediate", run_suite(url, workers, args.profile, None)))
+        measure("immediate", workers)
         if asynchronous:
-            with distant_server(args.rtt, *delays) as url:
-                results.append(("async", run_suite(url, workers, args.profile, settle)))
+            measure("async", workers, *delays)
     serial = results[0][1]["wall"]
     immediate = {r["workers"]: r["wall"] for kind, r in results if kind == "immediate"}
     print(f"{args.rtt * 1000:.0f} ms RTT, {args.profile} profile, {os.cpu_count()} cores", end="")
     print(f"; async: {' '.join(delays)}, settle {settle:g}" if asynchronous else "")
     print(
         f"{'server':<11}{'run':<8}{'wall s':>8}{'÷ serial':>10}{'÷ immediate':>13}"
-        f"{'tests':>7}{'exchanges':>11}{'per test':>10}"
+        f"{'tests':>7}{'exchanges':>11}{'per test':>10}{'at server':>11}"
     )
     for kind, r in results:
         name = f"-n {r['workers']}" if r["workers"] else "serial"
@@ -186,6 +194,7 @@ def main() -> None:
             f"{kind:<11}{name:<8}{r['wall']:>8.1f}{r['wall'] / serial:>10.2f}"
             f"{r['wall'] / immediate[r['workers']]:>13.2f}{r['tests']:>7}"
             f"{r['exchanges']:>11}{r['exchanges'] / r['tests']:>10.1f}"
+            f"{r['requests'] / r['tests']:>11.1f}"
         )
 
 

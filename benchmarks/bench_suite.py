@@ -78,7 +78,27 @@ def suite_wall_time(runs: int, *extra: str) -> list[float]:
     return times
 
 
-def start_server(*options: str) -> tuple[subprocess.Popen[str], str]:
+_ACCESS = re.compile(r'"[A-Z]+ \S+ HTTP/[\d.]+" \d{3}')
+"""A line of uvicorn's access log: one per request the server answered."""
+
+
+class RequestCount:
+    """The requests a server started by ``start_server`` answered, from its access log."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.reader: threading.Thread | None = None
+
+    def final(self) -> int:
+        """The count once the server has stopped and its log has been read to the end."""
+        if self.reader is not None:
+            self.reader.join(timeout=10)
+        return self.value
+
+
+def start_server(
+    *options: str, count: RequestCount | None = None
+) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest_uapi.reference", "--port", "0", *options],
         stdout=subprocess.PIPE,
@@ -91,8 +111,18 @@ def start_server(*options: str) -> tuple[subprocess.Popen[str], str]:
     if match is None:
         proc.kill()
         raise SystemExit(f"the reference server did not start: {first!r}")
+    stdout = proc.stdout
+
     # uvicorn logs every request: keep reading, or the full pipe stops the server.
-    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    def read() -> None:
+        for line in stdout:
+            if count is not None and _ACCESS.search(line):
+                count.value += 1
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    if count is not None:
+        count.reader = reader
     return proc, match[1]
 
 
