@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -99,7 +99,6 @@ class RoleLock:
         self._digest = digest
         self._gate = folder / f"{digest}.gate"
         self._main = folder / f"{digest}.lock"
-        self._ahead = folder / f"{digest}.ahead.{os.getpid()}"
         self._held: list[IO[bytes]] = []
         self.exclusive_held = False
 
@@ -139,44 +138,46 @@ class RoleLock:
 
     # Calls made ahead of time on the role (``checking.pool``) are not covered by a hold between
     # tests: a worker idle between two tests would then hold it from a bulk test for as long as
-    # xdist keeps it waiting. Each process writes their ids here instead (while it holds the role
-    # shared, so never while another holds it exclusive); the next exclusive holder hangs them
-    # up and removes the files, and the owners, finding their ids gone, no longer use them.
+    # xdist keeps it waiting. Each such call has a record file instead, written while its maker
+    # holds the role shared. Whoever removes a record owns the call: its maker when a test takes
+    # it, or a bulk test, which hangs it up; ``unlink`` succeeds for one of them only, so a call
+    # is never hung up under a test that has just taken it.
 
     @property
     def coordinates_ahead(self) -> bool:
         """Whether calls may be made ahead on this role (the locks work on this system)."""
         return _fcntl is not None
 
-    def note_ahead(self, ids: Iterable[str]) -> None:
-        """Record the calls this process has made ahead on the role (replacing the last list)."""
-        ids = list(ids)
-        if not ids:
-            self._ahead.unlink(missing_ok=True)
-            return
-        partial = self._ahead.with_name(f"{self._ahead.name}.partial")
-        partial.write_text("".join(f"{i}\n" for i in ids), "utf-8")
-        partial.replace(self._ahead)
+    def _record(self, call_id: str) -> Path:
+        name = hashlib.sha256(call_id.encode()).hexdigest()[:16]
+        return self._folder / f"{self._digest}.ahead.{os.getpid()}.{name}"
 
-    def ahead_here(self) -> set[str]:
-        """The calls this process made ahead that no exclusive holder has hung up since."""
+    def add_ahead(self, call_id: str) -> None:
+        """Record a call this process made ahead on the role."""
+        partial = self._folder / f".{self._digest}.partial.{os.getpid()}"
+        partial.write_text(call_id, "utf-8")
+        partial.replace(self._record(call_id))  # a claimer never reads half a record
+
+    def take_ahead(self, call_id: str) -> bool:
+        """Take back a call this process made ahead: False when a bulk test has claimed it."""
         try:
-            return set(self._ahead.read_text("utf-8").split())
-        except OSError:
-            return set()
+            self._record(call_id).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def claim_ahead(self) -> list[str]:
-        """Holding the role exclusive: every process's calls made ahead on it, now this
-        caller's to hang up (their records are removed)."""
+        """Every process's calls made ahead on the role that none has taken: now the caller's
+        to hang up (their records are removed)."""
         ids = []
         for record in sorted(self._folder.glob(f"{self._digest}.ahead.*")):
-            if record.name.endswith(".partial"):
-                continue
             try:
-                ids.extend(record.read_text("utf-8").split())
+                call_id = record.read_text("utf-8")
                 record.unlink()
-            except OSError:
+            except OSError:  # taken by its maker meanwhile
                 continue
+            if call_id and not any(c.isspace() for c in call_id):  # not a stray file
+                ids.append(call_id)
         return ids
 
     def release(self) -> None:

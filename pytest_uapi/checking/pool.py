@@ -14,9 +14,9 @@ test's evidence. Against a target that settles at once the pool stays empty and 
 every call is made by the test that needs it.
 
 Calls made ahead to the ringing terminal sit on an extension the bulk checks need to themselves:
-they are recorded with its ``RoleLock``, and a bulk check hangs up every such call of the run
-before it starts, as soon as it has closed the extension to new tests (the owners then leave
-them). The internal states are too rare to be worth a call made ahead.
+each is recorded with its ``RoleLock`` until a test takes it, and a bulk check claims and hangs
+up every recorded call of the run before it starts, as soon as it has closed the extension to
+new tests. The internal states are too rare to be worth a call made ahead.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..transport.client import UapiClient
     from ..transport.exchange import Exchange
 
@@ -131,12 +133,16 @@ class CallPool:
         self.client.exchanges.clear()
         return exchanges
 
-    def drain(self) -> None:
-        """Hang up every call still in the pool (D28): the end of the session."""
+    def drain(self, ours: Callable[[Pending], bool] = lambda pending: True) -> None:
+        """Hang up every call still in the pool that is still ``ours`` (D28, the end of the
+        session; a bulk check may have claimed one, and hangs it up itself)."""
         live = self.client.session.live
         for queue in self._pending.values():
             while queue:
                 pending = queue.popleft()
+                if not ours(pending):
+                    live.discard(pending.id)
+                    continue
                 try:
                     exchange = self.client.request("DELETE", pending.path)
                 except AssertionError:  # no answer: the session's sweep tries once more

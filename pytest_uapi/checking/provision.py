@@ -314,17 +314,13 @@ class CallProvisioner:
         """The oldest call made ahead in ``state`` that is still up, if any."""
         if self.pool is None or not self._ahead_allowed(state):
             return None
-        if _CALLEE[state] == "ringing" and self.ringing_lock is not None:
-            # A bulk check of another worker may have hung the calls made ahead there up.
-            here = self.ringing_lock.ahead_here()
-            self.pool.forget(state, {p.id for p in self.pool.waiting(state)} - here)
-        pending = self.pool.take(state)
-        self._note_ahead(state)
-        return pending
-
-    def _note_ahead(self, state: str) -> None:
-        if self.pool is not None and _CALLEE[state] == "ringing" and self.ringing_lock is not None:
-            self.ringing_lock.note_ahead(p.id for p in self.pool.waiting(state))
+        lock = self.ringing_lock if _CALLEE[state] == "ringing" else None
+        while (pending := self.pool.take(state)) is not None:
+            if lock is None or lock.take_ahead(pending.id):
+                return pending
+            # A bulk check claimed it and hangs it up: it is no longer this process's.
+            self.pool.forget(state, {pending.id})
+        return None
 
     def _make_request(self, state: str, client: UapiClient, values: Mapping[str, Any]) -> Exchange:
         callee = self.target.roles()[_CALLEE[state]]
@@ -425,8 +421,10 @@ class CallProvisioner:
                 pool.recorded(mark)
                 pool.stop(state)
                 return
+            if _CALLEE[state] == "ringing" and self.ringing_lock is not None:
+                for call_id in ids:  # a bulk check hangs them up unless a test takes them first
+                    self.ringing_lock.add_ahead(call_id)
             pool.put(Pending(ids[0], state, made, self.call_path(ids[0]), pool.recorded(mark)))
-            self._note_ahead(state)
         if state.startswith("on_hold"):
             self._hold_ahead(pool, state)
 
@@ -541,6 +539,7 @@ class CallProvisioner:
             lock.release()
             # The calls made ahead there are hung up as soon as no new test can come in, so
             # that they go while the tests already there finish; then those made meanwhile.
+            # (A call a test has taken is no longer recorded, so none is hung up under a test.)
             lock.acquire_exclusive(on_gate=lambda: self._hang_up_ahead(lock.claim_ahead()))
             self._hang_up_ahead(lock.claim_ahead())
 

@@ -78,3 +78,17 @@ def test_on_gate_runs_while_the_shared_holders_finish(tmp_path: Path) -> None:
     holder.communicate(timeout=10)
     assert gate_at and gate_at[0] < 0.3, "on_gate waited for the shared holder"
     assert waited >= 0.4, "the exclusive hold did not wait for the shared one"
+
+
+def test_a_call_made_ahead_is_taken_or_claimed_never_both(tmp_path: Path) -> None:
+    """Whoever removes a call's record owns it: its maker taking it back for a test, or a bulk
+    test claiming it to hang it up."""
+    maker = RoleLock("target|12|0003*211", tmp_path)
+    bulk = RoleLock("target|12|0003*211", tmp_path)
+    for call_id in ("a1", "b2", "c3"):
+        maker.add_ahead(call_id)
+    assert maker.take_ahead("a1")
+    assert sorted(bulk.claim_ahead()) == ["b2", "c3"]
+    assert not maker.take_ahead("b2")
+    assert bulk.claim_ahead() == []
+    assert not RoleLock("target|12|0003*210", tmp_path).claim_ahead()  # other roles keep theirs
