@@ -18,6 +18,20 @@ if TYPE_CHECKING:
     from ..settings.resolve import Settings
 
 
+KEEPALIVE_EXPIRY = 2.0
+"""Seconds a kept-alive connection may stay idle before the client drops it. Servers close idle
+connections after their own timeout (5 s for uvicorn, Apache and Node); a request sent on one as
+it closes gets no answer, and httpx's default expiry, 5 s, meets those timeouts exactly (tests
+idle that long waiting for a role under xdist). Well under them, a connection is never reused
+when the server may be closing it; a new one costs a round trip."""
+
+LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY
+)
+"""httpx's default pool (one client per process is plenty for one worker's tests and its calls
+made ahead), with ``KEEPALIVE_EXPIRY``."""
+
+
 @contextmanager
 def open_session(settings: Settings, interrupts: Interrupts | None = None) -> Iterator[Session]:
     """Start the target if it is embedded, open the client; close both on exit. ``interrupts``:
@@ -53,6 +67,7 @@ def open_session(settings: Settings, interrupts: Interrupts | None = None) -> It
                 # Only the encodings the client decodes within --uapi-max-response.
                 headers={"Accept-Encoding": ACCEPT_ENCODING},
                 trust_env=trust_env,
+                limits=LIMITS,
             )
         )
         deadline = Deadline()

@@ -12,6 +12,7 @@ import socket
 import socketserver
 import struct
 import threading
+import time
 import zlib
 from functools import cache
 from types import TracebackType
@@ -440,3 +441,32 @@ class LinksElsewhere(HostileServer):
         status = "204 No Content" if method == b"DELETE" else "202 Accepted"
         text = b"" if method == b"DELETE" else json.dumps(body).encode()
         send(conn, head(status, "application/json", len(text)) + text)
+
+
+class ClosesIdleConnections(HostileServer):
+    """Keeps connections alive, but a request that comes ``idle`` seconds or more after the
+    previous answer on its connection finds it closing: no answer (as when a server's keep-alive
+    timer fires while the request is on its way)."""
+
+    name = "closes-idle"
+    does = "keeps connections alive and closes one without an answer once it has been idle"
+
+    def __init__(self, idle: float) -> None:
+        super().__init__()
+        self.idle = idle
+        self.connections = 0
+
+    def answer(self, conn: socket.socket, request: bytes) -> None:
+        self.connections += 1
+        body = b'{"entry": []}'
+        while True:
+            reply = head("200 OK", "application/json", len(body)).replace(
+                b"Connection: close", b"Connection: keep-alive"
+            )
+            if not send(conn, reply + body):
+                return
+            answered = time.monotonic()
+            if read_request(conn, self.stop) is None:
+                return
+            if time.monotonic() - answered >= self.idle:
+                return
