@@ -6,14 +6,13 @@ the server when the run ends."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from pytest_uapi.reference import BackgroundServer, create_app
 from pytest_uapi.reference.behaviour import Behaviour
+from tests.listing import listed_once_settled
 
 TOKEN = "sandbox-token-12"
 CALLER, RINGING = "0003*210", "0003*211"
@@ -103,17 +102,4 @@ def test_calls_made_ahead_only_for_a_late_server(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-4000:]
     result.assert_outcomes(passed=6)
     for extension in (CALLER, RINGING):  # nothing made ahead is left behind
-        assert _listed_after_hang_ups(server, extension) == {"entry": []}
-
-
-def _listed_after_hang_ups(server: str, extension: str) -> object:
-    """The List of ``extension`` once the run's last hang-ups have had time to show (D31)."""
-    deadline = time.monotonic() + 2
-    while True:
-        listed = httpx.get(
-            f"{server}/uapi/phoneCalls/12/{extension}",
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        ).json()
-        if listed == {"entry": []} or time.monotonic() > deadline:
-            return listed
-        time.sleep(0.05)
+        assert listed_once_settled(server, extension) == {"entry": []}

@@ -3,14 +3,13 @@ extensions at once, and every run is clean (no failure, no skip), run after run.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from pytest_uapi.reference import BackgroundServer, create_app
 from pytest_uapi.reference.behaviour import Behaviour
+from tests.listing import listed_once_settled
 
 pytestmark = pytest.mark.slow
 RUNS = 3
@@ -56,17 +55,4 @@ def _clean_parallel_run(pytester: pytest.Pytester, server: str, *args: str) -> N
     assert outcomes.get("skipped", 0) == 0
     assert outcomes["passed"] > 300
     for extension in ("0003*210", "0003*211"):  # and no call is left behind on the target
-        assert _listed_once_settled(server, extension) == {"entry": []}
-
-
-def _listed_once_settled(server: str, extension: str) -> object:
-    """The List of ``extension`` once the run's last hang-ups have had time to show (D31)."""
-    deadline = time.monotonic() + 2
-    while True:
-        listed = httpx.get(
-            f"{server}/uapi/phoneCalls/12/{extension}",
-            headers={"Authorization": "Bearer sandbox-token-12"},
-        ).json()
-        if listed == {"entry": []} or time.monotonic() > deadline:
-            return listed
-        time.sleep(0.05)
+        assert listed_once_settled(server, extension) == {"entry": []}
